@@ -1,0 +1,147 @@
+"""AMNet: appearance + motion, fused (Section 3, Figure 1), and the ANet-only ablation.
+
+``AMNet(z_t, z_{t-1}, x_{t-1})``: ANet gives ``O_A`` [B, 1, H, W] (H = W = R - T + 1, the valid
+correlation grid), MNet gives ``O_M`` [B, 1, R, R] (the ROI grid). The paper says both maps
+have "the same size as the ROI" but its correlation has no padding, so the two grids differ;
+decided here: ``O_M`` is resampled onto the correlation grid (``to_response_grid``, exact
+linear interpolation at the cell centres, no learnable part). The maps are concatenated in
+depth, a 1x1 convolution gives one map, and a sigmoid squashes it (Section 4.2): ``O_AM``.
+
+Output contract shared by ``AMNet`` and ``ANetOnly``: inputs ``z_t``, ``z_prev`` [B, 3, R, R] and
+``x_prev`` [B, 3, T, T], floats in [0, 1]; output the response map [B, 1, H, W] in (0, 1)
+(``logits=True`` gives the value before the sigmoid). Cell ``(i, j)`` of the map is the
+template centred at ROI position ``(x, y) = (j + T/2, i + T/2)`` in continuous pixel
+coordinates (pixel ``c`` spans ``[c, c + 1)``): see ``cell_to_roi``.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import ModelConfig, get_config
+from .anet import ANet
+from .mnet import MNet
+
+__all__ = ["AMNet", "ANetOnly", "build_model", "cell_to_roi", "roi_to_cell", "to_response_grid",
+           "xavier_init", "MODEL_KINDS"]
+
+
+def cell_to_roi(i, j, template_size: int):
+    """Map cell ``(i, j)`` of a response map to ROI position ``(x, y)`` (continuous pixels)."""
+    return j + template_size / 2.0, i + template_size / 2.0
+
+
+def roi_to_cell(x, y, template_size: int):
+    """Inverse of ``cell_to_roi``: ROI position ``(x, y)`` -> fractional cell ``(i, j)``."""
+    return y - template_size / 2.0, x - template_size / 2.0
+
+
+def to_response_grid(roi_map: torch.Tensor, template_size: int) -> torch.Tensor:
+    """Resample a map on the ROI grid [B, C, R, R] onto the correlation grid [B, C, H, W].
+
+    Cell ``i`` sits at ROI position ``i + T/2``. ROI pixel ``k`` has its centre at ``k + 0.5``, so
+    for odd ``T`` the cell falls on pixel ``i + (T-1)/2`` and for even ``T`` exactly half-way
+    between pixels ``i + T/2 - 1`` and ``i + T/2``: their mean is the linear interpolation.
+    """
+    R = roi_map.shape[-1]
+    H = R - template_size + 1
+    if template_size % 2:
+        o = (template_size - 1) // 2
+        return roi_map[..., o:o + H, o:o + H]
+    o = template_size // 2 - 1
+    return F.avg_pool2d(roi_map, 2, stride=1)[..., o:o + H, o:o + H]
+
+
+def xavier_init(module: nn.Module) -> nn.Module:
+    """Xavier (Glorot) uniform weights and zero biases for every convolution (Section 4.2)."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module
+
+
+class AMNet(nn.Module):
+    """The two-stream tracker network: ``O_AM = sigmoid(conv1x1([O_A, O_M]))``."""
+
+    kind = "amnet"
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.anet = ANet(cfg)
+        self.mnet = MNet(cfg)
+        self.fuse = nn.Conv2d(2, 1, 1)
+
+    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False, logits: bool = False):
+        _check_inputs(self.cfg, z_t, z_prev, x_prev)
+        if return_maps:
+            o_a, amaps = self.anet(z_t, x_prev, return_maps=True)
+            o_m, mmaps = self.mnet(z_t, z_prev, return_maps=True)
+        else:
+            o_a, o_m = self.anet(z_t, x_prev), self.mnet(z_t, z_prev)
+        o_m_grid = to_response_grid(o_m, x_prev.shape[-1])
+        fused = self.fuse(torch.cat([o_a, o_m_grid], dim=1))
+        out = fused if logits else torch.sigmoid(fused)
+        if not return_maps:
+            return out
+        maps = {**amaps, **mmaps, "O_M_grid": o_m_grid, "fused_logits": fused, "O_AM": torch.sigmoid(fused)}
+        return out, maps
+
+
+class ANetOnly(nn.Module):
+    """The ablation of Section 4.3: ANet alone, ``sigmoid(O_A)``, with AMNet's output contract.
+
+    ``z_prev`` is accepted and ignored so both networks are drop-in replacements of each other.
+    """
+
+    kind = "anet"
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.anet = ANet(cfg)
+
+    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False, logits: bool = False):
+        _check_inputs(self.cfg, z_t, z_prev, x_prev)
+        if return_maps:
+            o_a, maps = self.anet(z_t, x_prev, return_maps=True)
+        else:
+            o_a = self.anet(z_t, x_prev)
+        out = o_a if logits else torch.sigmoid(o_a)
+        if not return_maps:
+            return out
+        return out, {**maps, "O_AM": torch.sigmoid(o_a)}
+
+
+MODEL_KINDS = {"amnet": AMNet, "anet": ANetOnly}
+
+
+def build_model(kind: str = "amnet", profile="cpu", seed: int | None = None) -> nn.Module:
+    """A freshly Xavier-initialised ``AMNet`` (``kind="amnet"``) or ``ANetOnly`` (``"anet"``).
+
+    ``profile`` is ``"paper"``, ``"cpu"`` or a ``ModelConfig``; ``seed`` makes the weights reproducible.
+    """
+    cfg = get_config(profile)
+    try:
+        cls = MODEL_KINDS[kind.lower()]
+    except (KeyError, AttributeError):
+        raise ValueError(f"unknown model kind {kind!r}; choose 'amnet' or 'anet'") from None
+    if seed is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return xavier_init(cls(cfg))
+    return xavier_init(cls(cfg))
+
+
+def _check_inputs(cfg: ModelConfig, z_t, z_prev, x_prev):
+    for name, t in (("z_t", z_t), ("z_prev", z_prev), ("x_prev", x_prev)):
+        if not torch.is_tensor(t) or t.dim() != 4 or t.shape[1] != 3:
+            raise ValueError(f"{name} must be a [B, 3, H, W] tensor, got "
+                             f"{tuple(t.shape) if torch.is_tensor(t) else type(t).__name__}")
+    if z_t.shape != z_prev.shape:
+        raise ValueError(f"z_t {tuple(z_t.shape)} and z_prev {tuple(z_prev.shape)} differ")
+    if x_prev.shape[0] != z_t.shape[0] or x_prev.shape[-1] >= z_t.shape[-1]:
+        raise ValueError(f"template {tuple(x_prev.shape)} must be smaller than the ROI {tuple(z_t.shape)} with the same batch")

@@ -1,0 +1,88 @@
+"""Cross-correlation layer of ANet, eq. (2): ``O^L = Z^L (x) X^L``, no padding.
+
+The template features ``X`` [B, C, Ht, Wt] slide over the ROI features ``Z`` [B, C, Hz, Wz];
+at each offset the products are summed over channels and template pixels. The output is the
+*valid* part only ("no padding added to avoid marginal localization ambiguity"):
+[B, 1, Hz - Ht + 1, Wz - Wt + 1]. Cell ``(i, j)`` is the template placed with its top-left
+pixel on ROI pixel ``(i, j)``, i.e. its centre at ROI position ``(j + Wt/2, i + Ht/2)`` in
+continuous pixel coordinates (see ``amnet_edu.model.amnet.cell_to_roi``).
+
+Two implementations with the same result:
+
+* ``xcorr_direct``: one grouped ``F.conv2d`` (PyTorch's conv2d *is* cross-correlation). Kept as
+  the tested reference: at the paper's sizes it costs ~13 GMAC per level, seconds on a CPU.
+* ``xcorr_fft``: the correlation theorem. ``corr(z, x) = IFFT(FFT(z) * conj(FFT(x)))`` computed
+  circularly on an ``Hz x Wz`` grid; for offsets ``0 .. Hz - Ht`` no term wraps around, so the
+  valid part is exact. The channel sum is done in the frequency domain, so only one inverse
+  transform per output map is needed. Used everywhere in the model.
+
+Both take an optional ``groups`` tuple of channel counts: the channels are split into
+consecutive groups and each group is summed into its own output map, so ANet's three lateral
+levels (42, 60, 88 channels) are correlated with one forward FFT of the concatenated features.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["xcorr_direct", "xcorr_fft", "XCorr"]
+
+
+def _check(z: torch.Tensor, x: torch.Tensor, groups):
+    if z.dim() != 4 or x.dim() != 4:
+        raise ValueError(f"expected 4-D [B, C, H, W] tensors, got {tuple(z.shape)} and {tuple(x.shape)}")
+    if z.shape[:2] != x.shape[:2]:
+        raise ValueError(f"batch/channels differ: ROI {tuple(z.shape)} vs template {tuple(x.shape)}")
+    if x.shape[-2] > z.shape[-2] or x.shape[-1] > z.shape[-1]:
+        raise ValueError(f"template {tuple(x.shape[-2:])} larger than ROI {tuple(z.shape[-2:])}")
+    groups = tuple(groups) if groups is not None else (z.shape[1],)
+    if sum(groups) != z.shape[1]:
+        raise ValueError(f"groups {groups} do not add up to {z.shape[1]} channels")
+    return groups
+
+
+def xcorr_direct(z: torch.Tensor, x: torch.Tensor, groups: Sequence[int] | None = None) -> torch.Tensor:
+    """Reference cross-correlation with ``F.conv2d``: [B,C,Hz,Wz] (x) [B,C,Ht,Wt] -> [B,G,Ho,Wo]."""
+    groups = _check(z, x, groups)
+    B, C, Hz, Wz = z.shape
+    outs = []
+    start = 0
+    for g in groups:
+        zg = z[:, start:start + g].reshape(1, B * g, Hz, Wz)
+        xg = x[:, start:start + g]
+        # One group per batch element: each sample is correlated with its own template.
+        out = F.conv2d(zg, xg.reshape(B, g, *x.shape[-2:]), groups=B)  # [1, B, Ho, Wo]
+        outs.append(out.reshape(B, 1, *out.shape[-2:]))
+        start += g
+    return torch.cat(outs, dim=1)
+
+
+def xcorr_fft(z: torch.Tensor, x: torch.Tensor, groups: Sequence[int] | None = None) -> torch.Tensor:
+    """Fourier-domain cross-correlation, same contract and result as ``xcorr_direct``."""
+    groups = _check(z, x, groups)
+    Hz, Wz = z.shape[-2:]
+    Ho, Wo = Hz - x.shape[-2] + 1, Wz - x.shape[-1] + 1
+    Zf = torch.fft.rfft2(z, s=(Hz, Wz))
+    Xf = torch.fft.rfft2(x, s=(Hz, Wz))  # zero-padded to the ROI grid
+    prod = Zf * Xf.conj()
+    # Channel sums per group in the frequency domain: one inverse FFT per output map.
+    sums = torch.stack([p.sum(1) for p in torch.split(prod, list(groups), dim=1)], dim=1)
+    out = torch.fft.irfft2(sums, s=(Hz, Wz))
+    return out[..., :Ho, :Wo]
+
+
+class XCorr(torch.nn.Module):
+    """Parameter-free module wrapper of eq. (2) (``method`` = ``"fft"`` or ``"direct"``)."""
+
+    def __init__(self, groups: Sequence[int] | None = None, method: str = "fft"):
+        super().__init__()
+        if method not in ("fft", "direct"):
+            raise ValueError(f"method must be 'fft' or 'direct', got {method!r}")
+        self.groups = tuple(groups) if groups is not None else None
+        self.method = method
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        fn = xcorr_fft if self.method == "fft" else xcorr_direct
+        return fn(z, x, self.groups)

@@ -1,0 +1,260 @@
+"""Properties of the AMNet components (Sections 3-4 of the paper, Table 1, eqs. 2-7)."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from amnet_edu.config import CPU, PAPER, ModelConfig, get_config
+from amnet_edu.model import (AMNet, ANetOnly, DeepContrast, MNet, SiameseAtrousBackbone,
+                             SpotlightFiltering, build_model, cell_to_roi, receptive_field,
+                             roi_to_cell, to_response_grid, xcorr_direct, xcorr_fft)
+
+
+def _rel_err(a, b):
+    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-12))
+
+
+# --- eq. (2): cross-correlation ------------------------------------------------------------
+
+@pytest.mark.parametrize("B,C,R,T,groups", [
+    (1, 190, 192, 64, (42, 60, 88)),   # the paper's sizes, the three lateral levels
+    (2, 7, 37, 11, None),              # odd sizes
+    (3, 5, 50, 13, (2, 3)),
+    (1, 4, 31, 31, None),              # template as large as the ROI: a single cell
+])
+def test_fft_and_direct_xcorr_agree(B, C, R, T, groups):
+    g = torch.Generator().manual_seed(B * 1000 + R)
+    z = torch.randn(B, C, R, R + 3, generator=g)  # non-square ROI too
+    x = torch.randn(B, C, T, T, generator=g)
+    ref = xcorr_direct(z, x, groups)
+    out = xcorr_fft(z, x, groups)
+    n_out = 1 if groups is None else len(groups)
+    assert out.shape == ref.shape == (B, n_out, R - T + 1, R + 3 - T + 1)
+    assert _rel_err(out, ref) < 1e-4
+
+
+def test_xcorr_matches_hand_computed_value():
+    z = torch.arange(16.0).reshape(1, 1, 4, 4)
+    x = torch.tensor([[[[1.0, 0.0], [0.0, -1.0]]]])
+    # out[i, j] = z[i, j] - z[i+1, j+1] = -5 everywhere
+    for fn in (xcorr_direct, xcorr_fft):
+        out = fn(z, x)
+        assert torch.allclose(out, torch.full((1, 1, 3, 3), -5.0), atol=1e-5)
+
+
+def test_template_cut_at_known_offset_peaks_there():
+    g = torch.Generator().manual_seed(3)
+    R, T = 96, 32
+    roi = torch.randn(1, 3, R, R, generator=g)
+    for (i, j) in [(0, 0), (17, 40), (64, 64), (5, 60)]:
+        tmpl = roi[:, :, i:i + T, j:j + T]
+        out = xcorr_fft(roi, tmpl)[0, 0]
+        peak = divmod(int(out.argmax()), out.shape[-1])
+        assert peak == (i, j)
+        # The documented mapping: cell (i, j) is the template centred at (j + T/2, i + T/2).
+        x, y = cell_to_roi(i, j, T)
+        assert (x, y) == (j + T / 2, i + T / 2)
+        assert roi_to_cell(x, y, T) == (i, j)
+
+
+def test_xcorr_rejects_bad_shapes():
+    with pytest.raises(ValueError):
+        xcorr_fft(torch.zeros(1, 3, 10, 10), torch.zeros(1, 4, 3, 3))
+    with pytest.raises(ValueError):
+        xcorr_fft(torch.zeros(1, 3, 10, 10), torch.zeros(1, 3, 11, 3))
+    with pytest.raises(ValueError):
+        xcorr_fft(torch.zeros(1, 3, 10, 10), torch.zeros(1, 3, 3, 3), groups=(1, 1))
+
+
+# --- Table 1: the Siamese atrous backbone ----------------------------------------------------
+
+def test_backbone_is_table_1():
+    bb = SiameseAtrousBackbone(PAPER)
+    got = [(c.kernel_size[0], c.out_channels, c.dilation[0], c.stride[0]) for c in bb.convs]
+    assert got == [(5, 6, 1, 1), (3, 12, 2, 1), (3, 24, 3, 1), (5, 36, 1, 1), (3, 48, 2, 1), (3, 64, 3, 1)]
+    assert [c.in_channels for c in bb.convs] == [3, 6, 12, 24, 36, 48]
+    assert bb.level_channels == (6 + 36, 12 + 48, 24 + 64)
+    # Table 1's parameter count, by hand: sum of k*k*c_in*c_out + c_out
+    assert sum(p.numel() for p in bb.parameters()) == 456 + 660 + 2616 + 21636 + 15600 + 27712
+
+
+def test_receptive_field_by_hand():
+    # 1 + (5-1)*1 + (3-1)*2 + (3-1)*3 + (5-1)*1 + (3-1)*2 + (3-1)*3 = 29
+    assert receptive_field(PAPER.backbone) == 29
+    # Empirically: the gradient of one output pixel reaches exactly a 29 x 29 input window.
+    bb = build_model("anet", "cpu", seed=0).anet.backbone
+    img = torch.rand(1, 3, 61, 61, requires_grad=True)
+    feats, maps = bb(img, return_maps=True)
+    maps["conv6"][0, :, 30, 30].sum().backward()
+    rows = torch.nonzero(img.grad[0].abs().sum(0).sum(1)).flatten()
+    cols = torch.nonzero(img.grad[0].abs().sum(0).sum(0)).flatten()
+    assert (int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)) == (29, 29)
+
+
+def test_backbone_preserves_resolution_and_shares_weights():
+    bb = SiameseAtrousBackbone(CPU)
+    for s in (32, 96, 41):
+        feats, maps = bb(torch.rand(2, 3, s, s), return_maps=True)
+        assert feats.shape == (2, 190, s, s)
+        assert [maps[f"level{i}"].shape[1] for i in (1, 2, 3)] == [42, 60, 88]
+    # Siamese: ANet has a single backbone used for template and ROI.
+    anet = build_model("anet", "cpu").anet
+    assert sum(isinstance(m, SiameseAtrousBackbone) for m in anet.modules()) == 1
+
+
+# --- eqs. (3)-(7): MNet ---------------------------------------------------------------------
+
+def test_contrast_module_shapes_and_shared_weights():
+    dc = DeepContrast(CPU)
+    assert [c.kernel_size[0] for c in dc.convs] == list(CPU.contrast_kernels)
+    assert all(c.in_channels == c.out_channels == 3 and c.stride == (1, 1) for c in dc.convs)
+    z = torch.rand(2, 3, 96, 96)
+    assert dc(z).shape == z.shape
+    # MNet filters both ROIs with the same weights: swapping them negates the difference.
+    mnet = MNet(CPU)
+    _, m1 = mnet(z[:1], z[1:], return_maps=True)
+    _, m2 = mnet(z[1:], z[:1], return_maps=True)
+    assert torch.allclose(m1["difference"], -m2["difference"], atol=1e-6)
+
+
+def test_spotlight_with_ones_is_patchwise_sum_of_differences():
+    cfg = CPU.replace(spotlight_channels=1)
+    sf = SpotlightFiltering(cfg)
+    with torch.no_grad():
+        for f in sf.filters:
+            f.weight.fill_(1.0)
+            f.bias.zero_()
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(1, 3, 20, 20, generator=g), torch.rand(1, 3, 20, 20, generator=g)
+    _, maps = sf(a, b, return_maps=True)
+    A, B = a[0].numpy().astype(np.float64), b[0].numpy().astype(np.float64)
+    for k in cfg.spotlight_kernels:
+        r = k // 2
+        got = maps[f"spotlight_k{k}"][0, 0].detach().numpy()
+        # Eq. (5), computed independently: sum over the k x k window (zero outside) and channels.
+        for (y, x) in [(0, 0), (10, 10), (19, 3), (7, 18)]:
+            s = 0.0
+            for c, dy, dx in itertools.product(range(3), range(-r, r + 1), range(-r, r + 1)):
+                if 0 <= y + dy < 20 and 0 <= x + dx < 20:
+                    s += A[c, y + dy, x + dx] - B[c, y + dy, x + dx]
+            assert abs(got[y, x] - s) < 1e-4
+
+
+def test_identical_rois_give_zero_difference():
+    mnet = build_model("amnet", "cpu", seed=1).mnet
+    z = torch.rand(2, 3, 96, 96)
+    _, maps = mnet(z, z.clone(), return_maps=True)
+    assert float(maps["difference"].detach().abs().max()) == 0.0
+    for k in CPU.spotlight_kernels:  # before biases: bias only
+        bias = mnet.spotlight.filters[CPU.spotlight_kernels.index(k)].bias.view(1, -1, 1, 1)
+        assert torch.allclose(maps[f"spotlight_k{k}"], bias.expand_as(maps[f"spotlight_k{k}"]))
+    # with all biases zero the whole motion response is zero
+    with torch.no_grad():
+        for m in mnet.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                m.bias.zero_()
+    assert float(mnet(z, z.clone()).abs().max()) == 0.0
+
+
+def test_suppression_enhancement_hand_computed():
+    mnet = MNet(CPU)
+    o_sf = torch.zeros(1, 1, 96, 96)
+    o_sf[0, 0, 40:48, 40:48] = 1.0  # one moving blob
+    o_m, maps = mnet.suppression(o_sf, return_maps=True)
+    assert maps["suppression3"].shape == maps["enhancement3"].shape == (1, 1, 12, 12)
+    assert o_m.shape == (1, 1, 96, 96)
+    # max pools keep the blob at 1; average pools dilute it; O_M = enhancement - suppression
+    assert float(maps["enhancement3"].max()) == 1.0
+    assert 0 < float(maps["suppression3"].max()) < 1.0
+    small = maps["motion_small"]
+    assert torch.allclose(small, maps["enhancement3"] - maps["suppression3"])
+    # a uniform response (camera-wide motion) is removed entirely
+    flat, _ = mnet.suppression(torch.full((1, 1, 96, 96), 0.7), return_maps=True)
+    assert float(flat.abs().max()) < 1e-6
+    # the motion response sits where the blob is and nowhere far from it: the max-pool chain's
+    # footprint of the blob (rows/cols 40-47) is cells 3-8 of the 12 x 12 map, pixels 24-71
+    assert float(o_m[0, 0, 44, 44]) > 0.1
+    assert float(o_m[0, 0, :16].abs().max()) < 1e-6 and float(o_m[0, 0, :, 80:].abs().max()) < 1e-6
+
+
+# --- fusion, shapes, the grid mapping --------------------------------------------------------
+
+def test_to_response_grid_positions():
+    for T in (32, 33):
+        R = 96
+        # a map whose value is the x coordinate of each pixel centre
+        xs = (torch.arange(R, dtype=torch.float64) + 0.5).view(1, 1, 1, R).expand(1, 1, R, R)
+        grid = to_response_grid(xs, T)
+        H = R - T + 1
+        assert grid.shape == (1, 1, H, H)
+        expect = torch.tensor([cell_to_roi(0, j, T)[0] for j in range(H)], dtype=torch.float64)
+        assert torch.allclose(grid[0, 0, 0], expect)
+
+
+@pytest.mark.parametrize("profile", ["cpu", "paper"])
+def test_documented_shapes(profile):
+    cfg = get_config(profile)
+    R, T = cfg.roi_size, cfg.template_size
+    assert (R, T) == ((192, 64) if profile == "paper" else (96, 32))
+    for kind in ("amnet", "anet"):
+        m = build_model(kind, profile, seed=0)
+        z = torch.rand(2, 3, R, R)
+        out, maps = m(z, torch.rand_like(z), torch.rand(2, 3, T, T), return_maps=True)
+        assert out.shape == (2, 1, R - T + 1, R - T + 1) == (2, 1, cfg.response_size, cfg.response_size)
+        assert bool(((out > 0) & (out < 1)).all())
+        assert maps["O_A"].shape == out.shape
+        if kind == "amnet":
+            assert maps["O_M"].shape == (2, 1, R, R)
+            assert maps["O_M_grid"].shape == out.shape
+
+
+def test_gradients_reach_every_parameter():
+    m = build_model("amnet", "cpu", seed=0)
+    z = torch.rand(2, 3, 96, 96)
+    zp = torch.roll(z, shifts=3, dims=-1)
+    out = m(z, zp, torch.rand(2, 3, 32, 32))
+    ((out - 0.3) ** 2).mean().backward()
+    missing = [n for n, p in m.named_parameters() if p.grad is None or float(p.grad.abs().sum()) == 0.0]
+    assert missing == []
+
+
+def test_deterministic_for_a_seed():
+    a, b = build_model("amnet", "cpu", seed=5), build_model("amnet", "cpu", seed=5)
+    c = build_model("amnet", "cpu", seed=6)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+    z = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a(z, z.flip(-1), x), b(z, z.flip(-1), x))
+
+
+def test_xavier_initialisation():
+    m = build_model("amnet", "paper", seed=0)
+    conv = m.anet.backbone.convs[3]  # 5x5, 24 -> 36
+    fan_in, fan_out = 24 * 25, 36 * 25
+    bound = (6.0 / (fan_in + fan_out)) ** 0.5
+    assert float(conv.weight.abs().max()) <= bound
+    assert float(conv.weight.abs().max()) > 0.9 * bound
+    assert float(conv.bias.abs().max()) == 0.0
+
+
+def test_bad_inputs_raise_clearly():
+    m = build_model("amnet", "cpu")
+    with pytest.raises(ValueError, match="z_t"):
+        m(torch.rand(1, 1, 96, 96), torch.rand(1, 1, 96, 96), torch.rand(1, 3, 32, 32))
+    with pytest.raises(ValueError):
+        m(torch.rand(1, 3, 96, 96), torch.rand(1, 3, 90, 90), torch.rand(1, 3, 32, 32))
+    with pytest.raises(ValueError):
+        build_model("siamfc")
+    with pytest.raises(ValueError):
+        get_config("huge")
+    with pytest.raises(ValueError):
+        ModelConfig(template_size=64, roi_size=60)
+
+
+def test_config_round_trip():
+    for cfg in (CPU, PAPER):
+        assert ModelConfig.from_dict(cfg.to_dict()) == cfg
