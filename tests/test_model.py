@@ -174,9 +174,12 @@ def test_suppression_enhancement_hand_computed():
     flat, _ = mnet.suppression(torch.full((1, 1, 96, 96), 0.7), return_maps=True)
     assert float(flat.abs().max()) < 1e-6
     # the motion response sits where the blob is and nowhere far from it: the max-pool chain's
-    # footprint of the blob (rows/cols 40-47) is cells 3-8 of the 12 x 12 map, pixels 24-71
-    assert float(o_m[0, 0, 44, 44]) > 0.1
-    assert float(o_m[0, 0, :16].abs().max()) < 1e-6 and float(o_m[0, 0, :, 80:].abs().max()) < 1e-6
+    # footprint of the blob (rows/cols 40-47) is cells 3-8 of the 12 x 12 map, pixels 24-71;
+    # the wider average pools leave only a faint negative halo beyond it
+    on_blob = float(o_m[0, 0, 44, 44])
+    assert on_blob > 0.1
+    assert float(o_m[0, 0, :16].abs().max()) < 0.01 * on_blob
+    assert float(o_m[0, 0, :, 80:].abs().max()) < 0.01 * on_blob
 
 
 # --- fusion, shapes, the grid mapping --------------------------------------------------------
