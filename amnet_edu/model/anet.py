@@ -18,7 +18,7 @@ from torch import nn
 
 from ..config import ModelConfig
 from .backbone import SiameseAtrousBackbone
-from .xcorr import XCorr
+from .xcorr import XCorr, xcorr_direct
 
 __all__ = ["ANet"]
 
@@ -33,11 +33,31 @@ class ANet(nn.Module):
 
     def level_maps(self, z_feats: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
         """Per-level mean-product correlation maps ``O^L`` [B, 3, H, W] from backbone features."""
-        levels = self.xcorr(z_feats, x_feats)
+        return self._mean_product(self.xcorr(z_feats, x_feats), x_feats)
+
+    def _mean_product(self, levels: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
+        """Divide each level's correlation sum by its number of products, ``C_L * T * T``."""
         area = x_feats.shape[-2] * x_feats.shape[-1]
         scale = torch.tensor([1.0 / (c * area) for c in self.cfg.level_channels],
                              dtype=levels.dtype, device=levels.device)
         return levels * scale.view(1, -1, 1, 1)
+
+    def score_near(self, z_feats: torch.Tensor, x_feats: torch.Tensor, i: int, j: int, radius: int = 2) -> torch.Tensor:
+        """``O_A`` of templates ``x_feats`` [S, C, T, T] on cells within ``radius`` of ``(i, j)`` only.
+
+        A direct correlation on a ``(T + 2 radius)`` window of the ROI features [1, C, R, R]:
+        a few million multiply-adds instead of a whole map, which makes a scale search with
+        several templates cheap (the tracker's use). Returns [S, 1, 2 radius + 1, 2 radius + 1]
+        (cells outside the map are left out, so near the border the window is smaller).
+        """
+        T = x_feats.shape[-1]
+        H = z_feats.shape[-1] - T + 1
+        i0, i1 = max(i - radius, 0), min(i + radius, H - 1)
+        j0, j1 = max(j - radius, 0), min(j + radius, H - 1)
+        window = z_feats[:, :, i0:i1 + T, j0:j1 + T]
+        S = x_feats.shape[0]
+        levels = xcorr_direct(window.expand(S, -1, -1, -1), x_feats, self.cfg.level_channels)
+        return self.fuse(self._mean_product(levels, x_feats))
 
     def forward(self, z_t: torch.Tensor, x_prev: torch.Tensor, return_maps: bool = False):
         """``z_t`` [B, 3, R, R], ``x_prev`` [B, 3, T, T] (floats in [0, 1]) -> ``O_A`` [B, 1, H, W]."""
@@ -53,5 +73,6 @@ class ANet(nn.Module):
         maps = {f"roi_{k}": v for k, v in zmaps.items()}
         maps.update({f"template_{k}": v for k, v in xmaps.items()})
         maps.update({f"O_L{i + 1}": levels[:, i:i + 1] for i in range(levels.shape[1])})
+        maps["roi_features"], maps["template_features"] = zf, xf
         maps["O_A"] = o_a
         return o_a, maps

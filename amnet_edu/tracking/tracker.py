@@ -1,0 +1,202 @@
+"""The AMNet tracker: the frame-by-frame loop of Sections 3 and 4.1, with a user-facing API.
+
+Per frame ``t`` (state ``(cx, cy, w, h)`` from frame ``t-1``):
+
+1. crop the template ``x_{t-1}`` around the state in frame ``t-1`` and the two ROIs ``z_t``,
+   ``z_{t-1}`` (3x the template side, same coordinates) from frames ``t`` and ``t-1``
+   (``crops.py``); the template is thus replaced by the newly tracked state every frame
+   (the paper's "progressive update");
+2. one forward pass gives the response map (``AMNet``: the fused ``O_AM``; ``ANetOnly``:
+   ``sigmoid(O_A)``);
+3. its maximum becomes the new location (cell -> ROI -> frame, see ``model.amnet.cell_to_roi``).
+
+Beyond the paper (each switchable in ``TrackerConfig``, documented in the book, chapter 6):
+
+* sub-cell peak refinement (a parabola through the maximum and its neighbours);
+* a cosine (Hann) window mixed into the map before the maximum is taken, penalising large
+  jumps as SiamFC does (``window_influence``);
+* **scale**: the paper does not say how the box size is updated. We add a small scale search:
+  two extra templates cropped ``scale_step`` times larger / smaller are matched against the
+  ROI features already computed, only on the cells around the peak (``ANet.score_near``), and
+  the best scale (with a small penalty for changing) updates the size with a learning rate.
+  ``scale_step=1`` turns it off (the size then stays the first box's).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, asdict
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import torch
+
+from ..boxes import validate_box
+from ..device import default_device
+from ..frames import read_frame, to_rgb
+from ..model.amnet import cell_to_roi
+from ..checkpoint import load_checkpoint, pretrained_path
+from .crops import crop_square, template_side
+
+__all__ = ["Tracker", "TrackerConfig"]
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Tracking-time choices (not learned). Defaults were fixed on synthetic sequences only."""
+
+    context: float = 0.5            # template context (SiamFC's rule), see crops.template_side
+    roi_factor: float = 3.0         # ROI side / template side (the paper's 3x)
+    window_influence: float = 0.25  # weight of the Hann window in the peak search (0 = paper)
+    scale_step: float = 1.04        # scale search factor; 1.0 = no scale search (paper)
+    scale_penalty: float = 0.985    # multiplies the score of the changed scales
+    scale_lr: float = 0.5           # how far the size moves towards the best scale each frame
+    min_size: float = 4.0           # smallest box side in pixels
+
+
+def _to_tensor(patch: np.ndarray, device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(patch)).to(device).permute(2, 0, 1)[None].float().div_(255.0)
+
+
+class Tracker:
+    """``init(frame, box)`` / ``update(frame) -> box`` / ``track(frames, box) -> (boxes, seconds)``.
+
+    Frames: RGB uint8 ``H x W x 3`` arrays (grayscale and RGBA are converted, any memory layout).
+    Boxes: ``(x, y, w, h)``, 0-based pixels. Invalid boxes raise ``ValueError`` saying why.
+    """
+
+    def __init__(self, model: torch.nn.Module, config: TrackerConfig | None = None, device=None,
+                 name: str | None = None):
+        self.device = default_device(device) if not isinstance(device, torch.device) else device
+        self.model = model.to(self.device).eval()
+        self.cfg = model.cfg
+        self.config = config or TrackerConfig()
+        self.name = name or getattr(model, "kind", "amnet").upper()
+        self._prev = None
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, kind: str = "amnet", profile: str = "cpu", device=None,
+                        config: TrackerConfig | None = None) -> "Tracker":
+        """Load the shipped weights of ``kind`` (``"amnet"`` or ``"anet"``, the ablation)."""
+        model = load_checkpoint(pretrained_path(kind, profile))
+        return cls(model, config=config, device=device, name=kind.upper())
+
+    @classmethod
+    def from_checkpoint(cls, path, device=None, config: TrackerConfig | None = None) -> "Tracker":
+        model = load_checkpoint(path)
+        return cls(model, config=config, device=device)
+
+    # -- the loop --------------------------------------------------------------------------
+    def init(self, frame, box) -> None:
+        frame = to_rgb(frame)
+        x, y, w, h = validate_box(box, frame.shape)
+        self._center = np.array([x + w / 2.0, y + h / 2.0])
+        self._size = np.array([w, h], dtype=np.float64)
+        self._prev = frame
+        self._prev_mean = frame.reshape(-1, 3).mean(axis=0)
+        H = self.cfg.response_size
+        hann = np.hanning(H + 2)[1:-1]
+        self._window = np.outer(hann, hann)
+        self._window /= self._window.max()
+
+    @torch.inference_mode()
+    def update(self, frame, return_maps: bool = False):
+        """Track into ``frame``; returns the box, or ``(box, maps)`` with ``return_maps=True``.
+
+        ``maps`` (numpy): ``"O_A"``, ``"O_M"`` (AMNet only, on the response grid), ``"response"``
+        (the network's output map), ``"score"`` (after the window), the crops ``"template"``,
+        ``"roi"``, ``"roi_prev"``, and ``"peak"`` (fractional cell ``(i, j)``).
+        """
+        if self._prev is None:
+            raise RuntimeError("call init(frame, box) before update(frame)")
+        frame = to_rgb(frame)
+        cfg, tc = self.cfg, self.config
+        T, R = cfg.template_size, cfg.roi_size
+        w, h = self._size
+        s = template_side(w, h, tc.context)
+        S = tc.roi_factor * s
+        c = tuple(self._center)
+        mean = frame.reshape(-1, 3).mean(axis=0)
+        tmpl = crop_square(self._prev, c, s, T, self._prev_mean)
+        roi = crop_square(frame, c, S, R, mean)
+        roi_prev = crop_square(self._prev, c, S, R, self._prev_mean)
+        dev = self.device
+        out, maps = self.model(_to_tensor(roi, dev), _to_tensor(roi_prev, dev), _to_tensor(tmpl, dev),
+                               return_maps=True)
+        response = out[0, 0].float().cpu().numpy()
+        score = (1 - tc.window_influence) * response + tc.window_influence * self._window
+        i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+        di, dj = _parabola(score, i, j)
+        pi, pj = i + di, j + dj
+        # cell -> ROI pixels -> frame pixels
+        xr, yr = cell_to_roi(pi, pj, T)
+        k = S / R
+        new_center = np.array([c[0] - S / 2 + xr * k, c[1] - S / 2 + yr * k])
+        if tc.scale_step != 1.0:
+            self._size = self._scale_search(maps, int(i), int(j), c, s)
+        Hf, Wf = frame.shape[:2]
+        self._center = np.clip(new_center, [0, 0], [Wf, Hf])
+        self._size = np.clip(self._size, tc.min_size, [max(2.0 * Wf, tc.min_size), max(2.0 * Hf, tc.min_size)])
+        self._prev, self._prev_mean = frame, mean
+        box = (float(self._center[0] - self._size[0] / 2), float(self._center[1] - self._size[1] / 2),
+               float(self._size[0]), float(self._size[1]))
+        if not return_maps:
+            return box
+        out_maps = {"response": response, "score": score, "O_A": maps["O_A"][0, 0].float().cpu().numpy(),
+                    "template": tmpl, "roi": roi, "roi_prev": roi_prev, "peak": (float(pi), float(pj))}
+        if "O_M_grid" in maps:
+            out_maps["O_M"] = maps["O_M_grid"][0, 0].float().cpu().numpy()
+        return box, out_maps
+
+    def _scale_search(self, maps, i: int, j: int, c, s: float) -> np.ndarray:
+        tc, T = self.config, self.cfg.template_size
+        anet = self.model.anet
+        steps = (tc.scale_step, 1.0 / tc.scale_step)
+        tmpls = [crop_square(self._prev, c, s * f, T, self._prev_mean) for f in steps]
+        batch = torch.cat([_to_tensor(t, self.device) for t in tmpls])
+        xf = torch.cat([maps["template_features"], anet.backbone(batch)])
+        scores = anet.score_near(maps["roi_features"], xf, i, j).flatten(1).amax(1).cpu().numpy()
+        scores[1:] *= tc.scale_penalty if scores[0] >= 0 else 1.0 / tc.scale_penalty
+        best = int(np.argmax(scores))
+        if best == 0:
+            return self._size
+        # A template cropped f times larger shows the target f times smaller: if it matches best,
+        # the target shrank by f.
+        target = self._size / steps[best - 1]
+        return (1 - tc.scale_lr) * self._size + tc.scale_lr * target
+
+    def track(self, frames: Iterable, box) -> tuple[np.ndarray, np.ndarray]:
+        """Track through ``frames`` (arrays or image paths) from ``box`` on the first one.
+
+        Returns ``boxes`` [N, 4] (row 0 is ``box``) and ``seconds`` [N] spent in init/update per
+        frame (decoding excluded).
+        """
+        boxes, times = [], []
+        for n, f in enumerate(frames):
+            img = read_frame(f) if isinstance(f, (str, Path)) else f
+            t0 = time.perf_counter()
+            if n == 0:
+                self.init(img, box)
+                b = tuple(float(v) for v in validate_box(box))
+            else:
+                b = self.update(img)
+            times.append(time.perf_counter() - t0)
+            boxes.append(b)
+        if not boxes:
+            raise ValueError("track() got no frames")
+        return np.asarray(boxes, dtype=np.float64), np.asarray(times)
+
+    def __repr__(self):
+        return f"Tracker(name={self.name!r}, profile={self.cfg.name!r}, device={self.device}, config={asdict(self.config)})"
+
+
+def _parabola(score: np.ndarray, i: int, j: int) -> tuple[float, float]:
+    """Sub-cell offset of a maximum from a parabola through it and its two neighbours, per axis."""
+    def fit(a, b, c):
+        d = a - 2 * b + c
+        return float(np.clip(0.5 * (a - c) / d, -0.5, 0.5)) if d < 0 else 0.0
+    H, W = score.shape
+    di = fit(score[i - 1, j], score[i, j], score[i + 1, j]) if 0 < i < H - 1 else 0.0
+    dj = fit(score[i, j - 1], score[i, j], score[i, j + 1]) if 0 < j < W - 1 else 0.0
+    return di, dj

@@ -1,0 +1,228 @@
+"""OPE runs: the run loop, the got10k results layout and its cache, OpenCV baselines, workers."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from amnet_edu.evaluate import (evaluate_ope, format_table, make_tracker, read_result, run_ope,
+                                write_result)
+from amnet_edu.evaluate.opencv_trackers import OpenCVTracker, to_opencv_box
+
+
+class _Seq:
+    """Stand-in for ``amnet_edu.data.Sequence`` (same attributes) over in-memory frames."""
+
+    def __init__(self, frames, boxes, name="tiny", attributes=None):
+        self.name = name
+        self.frames_ = frames
+        self.boxes = np.asarray(boxes, dtype=np.float64)
+        self.attributes = attributes or {}
+
+    def __len__(self):
+        return len(self.boxes)
+
+    def frame(self, i):
+        return self.frames_[i]
+
+
+class _Scripted:
+    """Returns ``script[i]`` on frame i (frame i is filled with the value i); counts calls."""
+
+    name = "Scripted"
+
+    def __init__(self, script):
+        self.script = script
+        self.calls = 0
+
+    def init(self, frame, box):
+        self.calls += 1
+        self.init_frame, self.init_box = int(frame[0, 0, 0]), np.asarray(box)
+
+    def update(self, frame):
+        self.calls += 1
+        return self.script[int(frame[0, 0, 0])]
+
+
+def _tiny(n=6, first_absent=0):
+    frames = [np.full((8, 8, 3), i, np.uint8) for i in range(n)]
+    gt = np.array([[1.0 + i, 2.0, 3.0, 4.0] for i in range(n)])
+    gt[:first_absent] = np.nan
+    return _Seq(frames, gt)
+
+
+def _square_sequence(n=30, size=(120, 160), side=20):
+    """A white square moving on black at (+2, +1) px per frame: trivially easy to track."""
+    H, W = size
+    frames, boxes = [], []
+    for i in range(n):
+        x, y = 20 + 2 * i, 30 + i
+        f = np.zeros((H, W, 3), np.uint8)
+        f[y:y + side, x:x + side] = 255
+        frames.append(f)
+        boxes.append([x, y, side, side])
+    return _Seq(frames, boxes, name="square")
+
+
+def test_run_ope_scripted_tracker():
+    seq = _tiny()
+    script = {i: [10.0 + i, 0.0, 5.0, 5.0] for i in range(6)}
+    tr = _Scripted(script)
+    run = run_ope(tr, seq)
+    assert run["boxes"].shape == (6, 4) and run["times"].shape == (6,)
+    assert np.array_equal(run["boxes"][0], seq.boxes[0])  # row 0 is the GT init box
+    assert np.array_equal(run["boxes"][1:], np.array([script[i] for i in range(1, 6)]))
+    assert tr.init_frame == 0 and np.array_equal(tr.init_box, seq.boxes[0])
+    assert np.all(np.isfinite(run["times"])) and np.all(run["times"] >= 0)
+    assert run["lost"] is None  # the fake tracker does not report failures
+
+
+def test_run_ope_starts_at_first_present_box():
+    seq = _tiny(first_absent=2)
+    tr = _Scripted({i: [0.0, 0.0, 5.0, 5.0] for i in range(6)})
+    run = run_ope(tr, seq)
+    assert tr.init_frame == 2
+    assert np.all(np.isnan(run["boxes"][:2])) and np.all(np.isnan(run["times"][:2]))
+    assert np.array_equal(run["boxes"][2], seq.boxes[2])
+
+
+def test_results_layout_roundtrip(tmp_path):
+    boxes = np.array([[1.25, 2.5, 30.125, 40.0], [np.nan] * 4, [0.001, 0.0, 1.0, 2.0]])
+    times = np.array([0.0123, np.nan, 0.5])
+    lost = np.array([False, False, True])
+    write_result(tmp_path, "bench", "T", "seqA", boxes, times, lost)
+    txt = (tmp_path / "bench" / "T" / "seqA.txt").read_text().splitlines()
+    assert txt[0] == "1.250,2.500,30.125,40.000"  # got10k: comma-separated, 0-based, %.3f
+    assert (tmp_path / "bench" / "T" / "times" / "seqA_time.txt").is_file()
+    back = read_result(tmp_path, "bench", "T", "seqA")
+    np.testing.assert_array_equal(back["boxes"], boxes)
+    np.testing.assert_allclose(back["times"], times, equal_nan=True)
+    np.testing.assert_array_equal(back["lost"], lost)
+
+
+def test_evaluate_ope_caches_results(tmp_path):
+    seq = _tiny()
+    tr = _Scripted({i: seq.boxes[i] for i in range(6)})  # a perfect tracker
+    r1 = evaluate_ope([tr], [seq], results_dir=tmp_path, benchmark="b")
+    assert tr.calls == 6
+    assert (tmp_path / "b" / "Scripted" / "tiny.txt").is_file()
+    assert r1["Scripted"]["success_auc"] == pytest.approx(20 / 21)
+    r2 = evaluate_ope([tr], [seq], results_dir=tmp_path, benchmark="b")
+    assert tr.calls == 6  # reused from disk, not run again
+    assert r2["Scripted"]["success_auc"] == r1["Scripted"]["success_auc"]
+    evaluate_ope([tr], [seq], results_dir=tmp_path, benchmark="b", overwrite=True)
+    assert tr.calls == 12
+    table = format_table(r2)
+    assert "| Scripted | 0.952 | 1.000 |" in table and "tiny" in table.splitlines()[0]
+
+
+def test_opencv_box_rounds_to_nearest():
+    # nearest, per number: what reproduces the OpenCV reference scores of baselines.md
+    assert to_opencv_box([239.46, 161.64, 122.23, 117.08]) == (239, 162, 122, 117)
+    assert to_opencv_box([10.0, 5.0, 3.0, 4.0]) == (10, 5, 3, 4)
+    assert to_opencv_box([-3.0, 2.0, 10.0, 10.0], (20, 20, 3)) == (0, 2, 7, 10)  # clipped
+    assert to_opencv_box([0.0, 0.0, 0.4, 0.4]) == (0, 0, 1, 1)  # never empty
+
+
+def test_make_tracker_names():
+    assert make_tracker("CSRT").name == "CSRT" and make_tracker("kcf").name == "KCF"
+    with pytest.raises(ValueError, match="unknown tracker"):
+        make_tracker("siamfc")
+
+
+def test_csrt_tracks_an_easy_square(tmp_path):
+    seq = _square_sequence()
+    res = evaluate_ope(["csrt"], [seq], results_dir=tmp_path)
+    assert res["CSRT"]["success_auc"] > 0.5
+    assert res["CSRT"]["precision_20"] > 0.9
+    assert res["CSRT"]["fps"] > 0
+
+
+def test_opencv_failure_holds_last_box():
+    seq = _square_sequence(n=4)
+    tr = OpenCVTracker("KCF")
+    tr.init(seq.frame(0), seq.boxes[0])
+    prev = tr.update(seq.frame(1))
+    blank = np.zeros_like(seq.frame(2))  # the target vanishes: KCF reports failure
+    held = tr.update(blank)
+    assert not tr.last_ok and tr.lost_frames == 1
+    assert np.array_equal(held, prev)
+
+
+def _write_otb(folder: Path, seq) -> Path:
+    import cv2
+
+    (folder / "img").mkdir(parents=True)
+    for i in range(len(seq)):
+        cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), seq.frame(i)[..., ::-1])
+    b = seq.boxes.copy()
+    b[:, :2] += 1  # OTB files are 1-based
+    np.savetxt(folder / "groundtruth_rect.txt", b, fmt="%g", delimiter=",")
+    return folder
+
+
+def test_workers_give_the_same_boxes(tmp_path):
+    data = pytest.importorskip("amnet_edu.data", reason="amnet_edu.data not available yet")
+    folder = _write_otb(tmp_path / "data" / "square", _square_sequence())
+    seq = data.load_sequence(folder)
+    np.testing.assert_allclose(seq.boxes, _square_sequence().boxes)
+    r1 = evaluate_ope(["kcf"], [seq], results_dir=tmp_path / "r1")
+    r2 = evaluate_ope(["kcf"], [seq], results_dir=tmp_path / "r2", workers=2)
+    b1 = read_result(tmp_path / "r1", "shared", "KCF", "square")["boxes"]
+    b2 = read_result(tmp_path / "r2", "shared", "KCF", "square")["boxes"]
+    np.testing.assert_array_equal(b1, b2)
+    assert r1["KCF"]["success_auc"] == r2["KCF"]["success_auc"] > 0.5
+
+
+def _shared_root():
+    env = os.environ.get("AMNET_EDU_DATA")
+    if env and Path(env).is_dir():
+        return Path(env)
+    try:
+        from amnet_edu.data import shared_data_root
+    except ImportError:
+        p = Path(__file__).resolve().parents[2] / "shared" / "data" / "tracking"
+        return p if p.is_dir() else None
+    return shared_data_root()
+
+
+def test_kcf_smoke_on_real_dudek(tmp_path):
+    root = _shared_root()
+    if root is None or not (root / "otb_Dudek_first20").is_dir():
+        pytest.skip("shared tracking data (otb_Dudek_first20) not found: set AMNET_EDU_DATA "
+                    "to the folder of sequences to run this test")
+    data = pytest.importorskip("amnet_edu.data", reason="amnet_edu.data not available yet")
+    seq = data.load_sequence(root / "otb_Dudek_first20")
+    res = evaluate_ope(["kcf"], [seq], results_dir=tmp_path)
+    m = res["KCF"]["sequences"]["otb_Dudek_first20"]
+    assert m["n_frames"] == 19  # 20 frames, the first excluded
+    assert m["success_auc"] > 0.3  # Dudek's first 20 frames are easy (a face, little motion)
+
+
+def test_plots_legends(tmp_path):
+    from amnet_edu.evaluate import attribute_plot, precision_plot, success_plot
+
+    seq = _tiny()
+    seq.attributes = {"occlusion": np.array([0, 1, 1, 0, 0, 1], bool)}
+    tr = _Scripted({i: seq.boxes[i] for i in range(6)})
+    res = evaluate_ope([tr], [seq], results_dir=tmp_path)
+    labels = [t.get_text() for t in success_plot(res).axes[0].get_legend().get_texts()]
+    assert labels == ["Scripted [0.952]"]
+    labels = [t.get_text() for t in precision_plot(res).axes[0].get_legend().get_texts()]
+    assert labels == ["Scripted [1.000]"]
+    fig = attribute_plot(res)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["occlusion"]
+    fig.savefig(tmp_path / "a.png")  # renders without a display
+
+
+def test_cli_prints_table(tmp_path, capsys):
+    pytest.importorskip("amnet_edu.data", reason="amnet_edu.data not available yet")
+    from amnet_edu.evaluate.report import main
+
+    _write_otb(tmp_path / "data" / "square", _square_sequence())
+    rc = main(["--trackers", "kcf", "--data", str(tmp_path / "data"),
+               "--results", str(tmp_path / "res")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "| KCF |" in out and "square" in out
+    assert (tmp_path / "res" / "data" / "KCF" / "square.txt").is_file()
+    assert main(["--trackers", "kcf", "--data", str(tmp_path / "res")]) == 2  # no sequences
