@@ -65,13 +65,14 @@ def load_checkpoint(path, device="cpu") -> torch.nn.Module:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: bad model config: {exc}") from exc
     model = MODEL_KINDS[kind](cfg)
-    result = model.load_state_dict(data["state_dict"], strict=False)
-    own = model.state_dict()
-    mismatched = [k for k, v in data["state_dict"].items() if k in own and own[k].shape != v.shape]
-    if result.missing_keys or result.unexpected_keys or mismatched:
+    own, theirs = model.state_dict(), data["state_dict"]
+    missing = [k for k in own if k not in theirs]
+    unexpected = [k for k in theirs if k not in own]
+    mismatched = [k for k in own if k in theirs and own[k].shape != theirs[k].shape]
+    if missing or unexpected or mismatched:
         raise ValueError(f"{path}: weights do not match a {kind} model with this config "
-                         f"(missing {result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}, "
-                         f"wrong shape {mismatched[:5]})")
+                         f"(missing {missing[:5]}, unexpected {unexpected[:5]}, wrong shape {mismatched[:5]})")
+    model.load_state_dict(theirs)
     return model.to(device).eval()
 
 

@@ -2,7 +2,8 @@
 
 Every loader returns a :class:`Sequence` whose boxes follow ``amnet_edu.boxes``: ``[N, 4]``
 float64 ``(x, y, w, h)`` in **0-based** pixels, a NaN row where the target is absent. The
-benchmarks' files are 1-based and are converted here, once.
+OTB and MOT files are 1-based and are converted here, once; VOT files are read as written
+(see :func:`load_vot`).
 
 Layouts (``folder`` is one sequence):
 
@@ -164,8 +165,11 @@ def _read_rows(path: Path) -> list[tuple[int, list[float]]]:
     return rows
 
 
-def _parse_boxes(path: Path, allow_polygons: bool) -> np.ndarray:
-    """Boxes from a 1-based ground-truth file -> ``[N, 4]`` 0-based xywh (NaN rows kept)."""
+def _parse_boxes(path: Path, allow_polygons: bool, one_based: bool = True) -> np.ndarray:
+    """Boxes from a ground-truth file -> ``[N, 4]`` 0-based xywh (NaN rows kept).
+
+    ``one_based``: subtract 1 from x and y (OTB's and MOT's files are 1-based).
+    """
     rows = _read_rows(path)
     out = np.full((len(rows), 4), np.nan)
     for k, (lineno, vals) in enumerate(rows):
@@ -180,7 +184,8 @@ def _parse_boxes(path: Path, allow_polygons: bool) -> np.ndarray:
             raise ValueError(f"{path.name} line {lineno}: expected {expected}, got {len(vals)} ({path})")
         if not np.all(np.isfinite(b)):
             raise ValueError(f"{path.name} line {lineno}: NaN mixed with numbers ({path})")
-        b[:2] -= 1.0  # 1-based -> 0-based
+        if one_based:
+            b[:2] -= 1.0  # 1-based -> 0-based
         out[k] = b
     return out
 
@@ -255,15 +260,17 @@ def load_vot(folder) -> Sequence:
     """Load a VOT sequence (VOT2014/VOT-TIR layout or VOT2016+ layout with ``color/``).
 
     ``groundtruth.txt`` lines are ``x,y,w,h`` or an 8-value polygon ``x1,y1,...,x4,y4``; the
-    polygon becomes its axis-aligned bounding rectangle. Like OTB, VOT coordinates are
-    **1-based** (the VOT toolkit's convention: pixel (1, 1) is the top-left one), so 1 is
-    subtracted from x and y (from every polygon vertex). ``NaN`` lines (target absent) stay
+    polygon becomes its axis-aligned bounding rectangle. VOT coordinates are taken **as written**
+    (0-based), as got10k and pysot read them and as the evaluation protocol this project is
+    measured with does (``../shared/notes/baselines.md``: CSRT/KCF/MIL reproduce its table
+    exactly only this way). The VOT toolkit's own Matlab convention is 1-based; the difference is
+    one pixel. ``NaN`` lines (target absent) stay
     NaN rows. Attributes come from ``NAME.tag`` (2016+) or ``NAME.label`` (2014) files, one 0/1
     per line, zero-padded when shorter than the sequence.
     """
     folder = _require(Path(folder), "VOT sequence folder")
     gt = _require(folder / "groundtruth.txt", "VOT ground truth")
-    boxes = _parse_boxes(gt, allow_polygons=True)
+    boxes = _parse_boxes(gt, allow_polygons=True, one_based=False)
     info: dict = {"folder": folder}
     if (folder / "color").is_dir():
         layout, frames = "vot2016", _image_files(folder / "color")

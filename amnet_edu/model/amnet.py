@@ -24,7 +24,7 @@ from .anet import ANet
 from .mnet import MNet
 
 __all__ = ["AMNet", "ANetOnly", "build_model", "cell_to_roi", "roi_to_cell", "to_response_grid",
-           "xavier_init", "MODEL_KINDS"]
+           "xavier_init", "init_fusion", "MODEL_KINDS"]
 
 
 def cell_to_roi(i, j, template_size: int):
@@ -53,27 +53,41 @@ def to_response_grid(roi_map: torch.Tensor, template_size: int) -> torch.Tensor:
     return F.avg_pool2d(roi_map, 2, stride=1)[..., o:o + H, o:o + H]
 
 
-# logit(0.018): the output layer's bias starts where almost every cell of the target map is.
-OUTPUT_BIAS_INIT = -4.0
+# Start of the output layer's bias: logit(0.047), near the value of almost every target cell.
+OUTPUT_BIAS_INIT = -3.0
+# Start of the 1x1 fusion weights: each input map counts equally, with this total weight.
+FUSION_GAIN = {"anet": 6.0, "amnet": 2.0}
 
 
 def xavier_init(module: nn.Module) -> nn.Module:
-    """Xavier (Glorot) uniform weights and zero biases for every convolution (Section 4.2).
-
-    One exception, beyond the paper: the bias of the layer that produces the final map starts at
-    ``OUTPUT_BIAS_INIT``, so the sigmoid output starts near 0 like the Gaussian targets (whose
-    cells are almost all ~0) instead of at 0.5; otherwise the first hundreds of steps only push
-    4,000 cells per map down, which a CPU training budget cannot afford.
-    """
+    """Xavier (Glorot) uniform weights and zero biases for every convolution (Section 4.2)."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.xavier_uniform_(m.weight)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-    out_layer = getattr(module, "output_layer", None)
-    if out_layer is not None:
-        nn.init.constant_(out_layer.bias, OUTPUT_BIAS_INIT)
     return module
+
+
+def init_fusion(model: nn.Module) -> nn.Module:
+    """Beyond the paper: the 1x1 *fusion* layers start as equal-weight sums, not Xavier.
+
+    Xavier gives these few weights (3 in ANet, 2 in AMNet) random signs, and Adam moves a weight
+    by about the learning rate per step: undoing a wrong sign takes hundreds of steps, a budget a
+    CPU run does not have. Starting from "every level / stream counts equally" (ANet: the three
+    correlation coefficients summed with total weight 6; AMNet: ``O_A + O_M``) and the output
+    bias at ``OUTPUT_BIAS_INIT`` (the sigmoid starts near 0, like the Gaussian targets' cells),
+    the untrained network already peaks where the template matches; training then refines.
+    """
+    anet = model.anet
+    with torch.no_grad():
+        n = anet.fuse.weight.shape[1]
+        anet.fuse.weight.fill_(FUSION_GAIN["anet"] / n)
+        anet.fuse.bias.zero_()
+        if isinstance(model, AMNet):
+            model.fuse.weight.fill_(FUSION_GAIN["amnet"] / 2)
+        model.output_layer.bias.fill_(OUTPUT_BIAS_INIT)
+    return model
 
 
 class AMNet(nn.Module):
@@ -141,7 +155,7 @@ MODEL_KINDS = {"amnet": AMNet, "anet": ANetOnly}
 
 
 def build_model(kind: str = "amnet", profile="cpu", seed: int | None = None) -> nn.Module:
-    """A freshly Xavier-initialised ``AMNet`` (``kind="amnet"``) or ``ANetOnly`` (``"anet"``).
+    """A freshly initialised (Xavier, then ``init_fusion``) ``AMNet`` (``kind="amnet"``) or ``ANetOnly`` (``"anet"``).
 
     ``profile`` is ``"paper"``, ``"cpu"`` or a ``ModelConfig``; ``seed`` makes the weights reproducible.
     """
@@ -153,8 +167,8 @@ def build_model(kind: str = "amnet", profile="cpu", seed: int | None = None) -> 
     if seed is not None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return xavier_init(cls(cfg))
-    return xavier_init(cls(cfg))
+            return init_fusion(xavier_init(cls(cfg)))
+    return init_fusion(xavier_init(cls(cfg)))
 
 
 def _check_inputs(cfg: ModelConfig, z_t, z_prev, x_prev):

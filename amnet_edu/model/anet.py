@@ -6,10 +6,16 @@ template features are correlated over the ROI features (eq. 2, no padding), givi
 similarity maps ``O^L`` [B, 1, H, W] with ``H = W = R - T + 1``; they are stacked in depth and a
 1x1 convolution gives ``O_A`` [B, 1, H, W].
 
-Decided here (the paper leaves it open): each level's correlation is divided by the number of
-products it sums (``C_L * T * T``), i.e. it is a *mean* product. Raw sums grow with the template
-area and the channel count (thousands at the paper's sizes), which would saturate the final
-sigmoid at initialisation; the mean keeps both profiles on the same scale.
+Decided here (the paper leaves it open): each level's correlation is *normalised* into a
+Pearson correlation coefficient (OpenCV's ``TM_CCOEFF_NORMED``, over the level's channels and the
+template window): ``O^L(u) = sum (Z_u - mean Z_u)(X - mean X) / (|Z_u - mean Z_u| |X - mean X|)``
+with per-channel means, in [-1, 1]; about 0 where nothing matches, 1 for a perfect match. Raw
+sums scale with the square of the feature magnitudes, which without batch normalisation start
+tiny (Xavier weights under ReLUs), are mostly positive (ReLU features) and drift during
+training: the 1x1 fusion would first have to grow its weights by orders of magnitude before
+appearance could shape the output. Normalised, the three levels are comparable with each other,
+across profiles and across template scales (which the tracker's scale search relies on). Only
+the raw correlation needs the FFT; the means and norms come from integral images: O(C R^2).
 """
 from __future__ import annotations
 
@@ -20,7 +26,40 @@ from ..config import ModelConfig
 from .backbone import SiameseAtrousBackbone
 from .xcorr import XCorr, xcorr_direct
 
-__all__ = ["ANet"]
+__all__ = ["ANet", "box_sums", "normalise_correlation"]
+
+
+def box_sums(t: torch.Tensor, Ht: int, Wt: int) -> torch.Tensor:
+    """Sum of ``t`` [B, C, H, W] over every ``Ht x Wt`` window: [B, C, H - Ht + 1, W - Wt + 1].
+
+    From an integral image accumulated in float64 (differences of large sums must stay exact);
+    aligned with the valid correlation grid (window ``u`` starts at pixel ``u``).
+    """
+    c = torch.nn.functional.pad(t.double(), (1, 0, 1, 0)).cumsum(-1).cumsum(-2)
+    return c[..., Ht:, Wt:] - c[..., :-Ht, Wt:] - c[..., Ht:, :-Wt] + c[..., :-Ht, :-Wt]
+
+
+def normalise_correlation(raw: torch.Tensor, z_feats: torch.Tensor, x_feats: torch.Tensor, groups,
+                          eps: float = 1e-6) -> torch.Tensor:
+    """Turn raw per-group correlations [B, G, Ho, Wo] into correlation coefficients in [-1, 1].
+
+    With ``n = Ht Wt``, per group: numerator ``raw - sum_c mean(X_c) S_c(u)`` (``S_c`` = window sums
+    of ``Z_c``), ROI window variance ``sum_c (box(Z_c^2) - S_c^2 / n)``, template variance
+    ``sum_c |X_c - mean X_c|^2``.
+    """
+    Ht, Wt = x_feats.shape[-2:]
+    n = Ht * Wt
+    out = []
+    zs, xs = torch.split(z_feats, list(groups), 1), torch.split(x_feats, list(groups), 1)
+    for g, (zg, xg) in enumerate(zip(zs, xs)):
+        mu_x = xg.mean((2, 3), keepdim=True)                      # [B, Cg, 1, 1]
+        x_var = (xg - mu_x).pow(2).sum((1, 2, 3))                  # [B]
+        s = box_sums(zg, Ht, Wt)                                   # [B, Cg, Ho, Wo] (float64)
+        num = raw[:, g].double() - (s * mu_x.double()).sum(1)
+        z_var = box_sums(zg.pow(2).sum(1, keepdim=True), Ht, Wt)[:, 0] - s.pow(2).sum(1) / n
+        den = (z_var.clamp_min(0) * x_var.double()[:, None, None]).sqrt() + eps
+        out.append((num / den).to(raw.dtype))
+    return torch.stack(out, 1)
 
 
 class ANet(nn.Module):
@@ -32,15 +71,11 @@ class ANet(nn.Module):
         self.fuse = nn.Conv2d(len(cfg.level_channels), 1, 1)
 
     def level_maps(self, z_feats: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
-        """Per-level mean-product correlation maps ``O^L`` [B, 3, H, W] from backbone features."""
-        return self._mean_product(self.xcorr(z_feats, x_feats), x_feats)
+        """Per-level normalised correlation maps ``O^L`` [B, 3, H, W] from backbone features."""
+        return self._normalise(self.xcorr(z_feats, x_feats), z_feats, x_feats)
 
-    def _mean_product(self, levels: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
-        """Divide each level's correlation sum by its number of products, ``C_L * T * T``."""
-        area = x_feats.shape[-2] * x_feats.shape[-1]
-        scale = torch.tensor([1.0 / (c * area) for c in self.cfg.level_channels],
-                             dtype=levels.dtype, device=levels.device)
-        return levels * scale.view(1, -1, 1, 1)
+    def _normalise(self, levels: torch.Tensor, z_feats: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
+        return normalise_correlation(levels, z_feats, x_feats, self.cfg.level_channels)
 
     def score_near(self, z_feats: torch.Tensor, x_feats: torch.Tensor, i: int, j: int, radius: int = 2) -> torch.Tensor:
         """``O_A`` of templates ``x_feats`` [S, C, T, T] on cells within ``radius`` of ``(i, j)`` only.
@@ -56,8 +91,9 @@ class ANet(nn.Module):
         j0, j1 = max(j - radius, 0), min(j + radius, H - 1)
         window = z_feats[:, :, i0:i1 + T, j0:j1 + T]
         S = x_feats.shape[0]
-        levels = xcorr_direct(window.expand(S, -1, -1, -1), x_feats, self.cfg.level_channels)
-        return self.fuse(self._mean_product(levels, x_feats))
+        window = window.expand(S, -1, -1, -1)
+        levels = xcorr_direct(window, x_feats, self.cfg.level_channels)
+        return self.fuse(self._normalise(levels, window, x_feats))
 
     def forward(self, z_t: torch.Tensor, x_prev: torch.Tensor, return_maps: bool = False):
         """``z_t`` [B, 3, R, R], ``x_prev`` [B, 3, T, T] (floats in [0, 1]) -> ``O_A`` [B, 1, H, W]."""

@@ -62,15 +62,45 @@ def xcorr_direct(z: torch.Tensor, x: torch.Tensor, groups: Sequence[int] | None 
 def xcorr_fft(z: torch.Tensor, x: torch.Tensor, groups: Sequence[int] | None = None) -> torch.Tensor:
     """Fourier-domain cross-correlation, same contract and result as ``xcorr_direct``."""
     groups = _check(z, x, groups)
-    Hz, Wz = z.shape[-2:]
-    Ho, Wo = Hz - x.shape[-2] + 1, Wz - x.shape[-1] + 1
-    Zf = torch.fft.rfft2(z, s=(Hz, Wz))
-    Xf = torch.fft.rfft2(x, s=(Hz, Wz))  # zero-padded to the ROI grid
-    prod = Zf * Xf.conj()
-    # Channel sums per group in the frequency domain: one inverse FFT per output map.
-    sums = torch.stack([p.sum(1) for p in torch.split(prod, list(groups), dim=1)], dim=1)
-    out = torch.fft.irfft2(sums, s=(Hz, Wz))
-    return out[..., :Ho, :Wo]
+    return _XCorrFFT.apply(z, x, groups)
+
+
+class _XCorrFFT(torch.autograd.Function):
+    """Eq. (2) by the correlation theorem, with a hand-written backward that reuses the spectra.
+
+    Forward on the circular ``N = Hz x Wz`` grid: ``out[u] = sum_n z[n + u] x[n]``, valid for
+    ``u <= Hz - Ht`` (no wrap-around), ``P_g = sum_{c in g} FFT(z_c) conj(FFT(x_c))``.
+    Backward, with ``g`` the incoming gradient zero-padded to ``N``:
+    ``dz = g (*) x`` (a convolution: ``IFFT(G X)``) and ``dx[n] = sum_u z[u + n] g[u]`` (a
+    correlation of ``z`` with ``g``: ``IFFT(Z conj(G))``), both exact on the same grid for the
+    same reason as the forward. The spectra of the forward are reused, so the backward costs
+    one small transform of ``g`` and two inverse transforms.
+    """
+
+    @staticmethod
+    def forward(ctx, z, x, groups):
+        Hz, Wz = z.shape[-2:]
+        Ho, Wo = Hz - x.shape[-2] + 1, Wz - x.shape[-1] + 1
+        Zf = torch.fft.rfft2(z, s=(Hz, Wz))
+        Xf = torch.fft.rfft2(x, s=(Hz, Wz))  # zero-padded to the ROI grid
+        prod = Zf * Xf.conj()
+        # Channel sums per group in the frequency domain: one inverse FFT per output map.
+        sums = torch.stack([p.sum(1) for p in torch.split(prod, list(groups), dim=1)], dim=1)
+        out = torch.fft.irfft2(sums, s=(Hz, Wz))[..., :Ho, :Wo]
+        if any(ctx.needs_input_grad[:2]):
+            ctx.save_for_backward(Zf, Xf)
+        ctx.groups, ctx.sizes = groups, (Hz, Wz, x.shape[-2], x.shape[-1])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        Zf, Xf = ctx.saved_tensors
+        Hz, Wz, Ht, Wt = ctx.sizes
+        Gf = torch.fft.rfft2(grad, s=(Hz, Wz))
+        Gc = torch.repeat_interleave(Gf, torch.tensor(ctx.groups, device=Gf.device), dim=1)
+        dz = torch.fft.irfft2(Gc * Xf, s=(Hz, Wz)) if ctx.needs_input_grad[0] else None
+        dx = torch.fft.irfft2(Gc.conj() * Zf, s=(Hz, Wz))[..., :Ht, :Wt] if ctx.needs_input_grad[1] else None
+        return dz, dx, None
 
 
 class XCorr(torch.nn.Module):

@@ -48,6 +48,7 @@ class TrainConfig:
     device: str | None = None
     threads: int | None = None
     jitter: dict = field(default_factory=dict)
+    stop_at: int | None = None          # stop (with a checkpoint) at this step; rerun to resume
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -140,7 +141,8 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         bar = tqdm(total=cfg.steps, initial=step, desc=f"train {cfg.kind}/{profile}", dynamic_ncols=True)
     model.train()
     t0 = time.perf_counter()
-    while step < cfg.steps:
+    end = min(cfg.steps, cfg.stop_at) if cfg.stop_at else cfg.steps
+    while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
         first = step * cfg.batch_size + rank * per_rank
@@ -160,7 +162,7 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
             log(f"step {step}: loss {rec['loss']:.3f} val_loss {rec['val_loss']:.3f} "
                 f"peak_err {rec['val_peak_err']:.2f} cells within2 {rec['val_within_2']:.2f}")
         history.append(rec)
-        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
+        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == end):
             save_checkpoint(last, model, optimizer=opt.state_dict(), step=step,
                             history=json.dumps(history), train_config=json.dumps(asdict(cfg)))
         if bar is not None:

@@ -1,0 +1,186 @@
+"""Crops, the tracking loop and checkpoints: geometry pinned by hand-made frames."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from amnet_edu.checkpoint import load_checkpoint, pretrained_path, save_checkpoint
+from amnet_edu.config import ModelConfig
+from amnet_edu.model import build_model, xcorr_fft
+from amnet_edu.tracking import Tracker, TrackerConfig, crop_square, crop_to_frame, frame_to_crop, template_side
+
+
+# --- crops ---------------------------------------------------------------------------------
+
+def test_crop_geometry_by_hand():
+    frame = np.zeros((100, 120, 3), np.uint8)
+    frame[40:60, 50:70] = 255  # a 20 x 20 square centred at (60, 50)
+    c = crop_square(frame, (60, 50), 40, 40)  # side 40 at scale 1: the square is at 10..29
+    white = np.argwhere(c[..., 0] > 127)
+    assert white.min(0).tolist() == [10, 10] and white.max(0).tolist() == [29, 29]
+    # downscale by 2: the square covers 5..14
+    c = crop_square(frame, (60, 50), 80, 40)
+    white = np.argwhere(c[..., 0] > 127)
+    assert white.min(0).tolist() == [15, 15] and white.max(0).tolist() == [24, 24]
+    assert frame_to_crop(60, 50, (60, 50), 80, 40) == (20.0, 20.0)
+    u, v = frame_to_crop(13.0, 77.5, (60, 50), 80, 40)
+    assert np.allclose(crop_to_frame(u, v, (60, 50), 80, 40), (13.0, 77.5))
+
+
+def test_crop_pads_with_mean_colour_outside_the_image():
+    frame = np.full((50, 60, 3), (10, 20, 30), np.uint8)
+    frame[:25] = (50, 60, 70)
+    c = crop_square(frame, (0, 0), 40, 20)
+    mean = frame.reshape(-1, 3).mean(0)
+    assert np.allclose(c[0, 0], mean.round(), atol=1)
+    assert c.shape == (20, 20, 3)
+    # tiny and huge crops still give the requested size
+    assert crop_square(frame, (30, 25), 0.5, 16).shape == (16, 16, 3)
+    assert crop_square(frame, (30, 25), 5000, 16).shape == (16, 16, 3)
+    with pytest.raises(ValueError):
+        crop_square(frame, (30, 25), 0, 16)
+
+
+def test_template_side_rule():
+    assert template_side(10, 10, 0.5) == pytest.approx(20.0)
+    assert template_side(30, 10, 0.0) == pytest.approx(np.sqrt(300))
+
+
+# --- the tracking loop ---------------------------------------------------------------------
+
+class RawMatcher(nn.Module):
+    """A test model with AMNet's contract whose response is the raw pixel correlation: it has no
+    learned part, so a tracker built on it tracks only if the crop/cell/frame geometry is right."""
+
+    kind = "amnet"
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+
+    def forward(self, z_t, z_prev, x_prev, return_maps=False):
+        z = z_t - z_t.mean()
+        x = x_prev - x_prev.mean()
+        o = xcorr_fft(z, x)
+        o = o / o.abs().amax().clamp_min(1e-6)
+        out = torch.sigmoid(4 * o)
+        return (out, {"O_A": o}) if return_maps else out
+
+
+def _square_sequence(n=25, size=(120, 160), side=16):
+    frames, boxes = [], []
+    for t in range(n):
+        f = np.full(size + (3,), 30, np.uint8)
+        x, y = 20 + 3 * t, 30 + 2 * t
+        f[y:y + side, x:x + side] = (250, 200, 40)
+        frames.append(f)
+        boxes.append((x, y, side, side))
+    return frames, np.array(boxes, float)
+
+
+def test_tracker_geometry_follows_a_moving_square():
+    from amnet_edu.boxes import iou
+
+    frames, gt = _square_sequence()
+    cfg = ModelConfig(name="test", template_size=16, roi_size=48)
+    tr = Tracker(RawMatcher(cfg), TrackerConfig(scale_step=1.0, window_influence=0.0), device="cpu")
+    boxes, seconds = tr.track(frames, gt[0])
+    assert boxes.shape == (len(frames), 4) and seconds.shape == (len(frames),)
+    assert np.allclose(boxes[0], gt[0])
+    ious = iou(boxes, gt)
+    assert ious.min() > 0.75, ious.round(2)
+
+
+def test_tracker_inputs_and_errors():
+    tr = Tracker(build_model("amnet", "cpu", seed=0), device="cpu")
+    rgb = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
+    with pytest.raises(RuntimeError):
+        tr.update(rgb)
+    for bad, why in [((10, 10, 0, 5), "positive"), ((10, 10, -3, 5), "positive"),
+                     ((np.nan, 10, 5, 5), "NaN"), ((500, 500, 10, 10), "outside"), ((1, 2, 3), "4 numbers")]:
+        with pytest.raises(ValueError, match=why):
+            tr.init(rgb, bad)
+    with pytest.raises(ValueError, match="empty"):
+        tr.init(np.zeros((0, 0, 3), np.uint8), (1, 1, 2, 2))
+    tr.init(rgb, (100, 70, 40, 30))  # across the border: fine
+    gray = rgb[..., 0]
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    noncontig = np.asfortranarray(rgb)[:, ::-1]
+    other_size = np.random.default_rng(1).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    for f in (gray, rgba, noncontig, other_size, rgb.astype(np.float32) / 255):
+        box = tr.update(f)
+        assert len(box) == 4 and np.all(np.isfinite(box)) and box[2] > 0 and box[3] > 0
+    box, maps = tr.update(rgb, return_maps=True)
+    H = tr.cfg.response_size
+    for k in ("response", "O_A", "O_M", "score"):
+        assert maps[k].shape == (H, H), k
+    assert maps["template"].shape == (32, 32, 3) and maps["roi"].shape == maps["roi_prev"].shape == (96, 96, 3)
+    # tiny and huge boxes
+    tr.init(rgb, (5, 5, 1, 1))
+    assert np.all(np.isfinite(tr.update(rgb)))
+    tr.init(rgb, (0, 0, 120, 90))
+    assert np.all(np.isfinite(tr.update(rgb)))
+
+
+def test_anet_only_tracker_has_no_motion_map():
+    tr = Tracker(build_model("anet", "cpu", seed=0), device="cpu")
+    f = np.random.default_rng(0).integers(0, 255, (80, 80, 3), dtype=np.uint8)
+    tr.init(f, (20, 20, 20, 20))
+    _, maps = tr.update(f, return_maps=True)
+    assert "O_M" not in maps and "O_A" in maps
+
+
+def test_scale_search_reacts_to_a_growing_target():
+    # the square grows 4 % per frame; with the scale search the box follows, without it stays put
+    frames, gt = [], []
+    for t in range(12):
+        side = 20 * 1.04 ** t
+        f = np.full((160, 160, 3), 20, np.uint8)
+        a, b = int(round(80 - side / 2)), int(round(80 + side / 2))
+        f[a:b, a:b] = 230
+        f[a + (b - a) // 3:b - (b - a) // 3, a + (b - a) // 3:b - (b - a) // 3] = 90  # inner texture
+        frames.append(f)
+        gt.append((a, a, b - a, b - a))
+    cfg = ModelConfig(name="test", template_size=16, roi_size=48)
+    model = build_model("anet", cfg, seed=0)
+    fixed = Tracker(model, TrackerConfig(scale_step=1.0), device="cpu").track(frames, gt[0])[0]
+    assert np.allclose(fixed[:, 2], gt[0][2])
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+def test_checkpoint_round_trip_and_errors(tmp_path):
+    m = build_model("amnet", "cpu", seed=3)
+    p = save_checkpoint(tmp_path / "m.pt", m, note="x")
+    m2 = load_checkpoint(p)
+    z = torch.rand(1, 3, 96, 96)
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(m.eval()(z, z, x), m2(z, z, x))
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="corrupt"):
+        load_checkpoint(tmp_path / "junk.pt")
+    raw = p.read_bytes()
+    (tmp_path / "trunc.pt").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="corrupt"):
+        load_checkpoint(tmp_path / "trunc.pt")
+    torch.save({"hello": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not an amnet-edu checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    # weights of one model under the other's kind: mismatch named
+    data = torch.load(p, weights_only=True)
+    data["kind"] = "anet"
+    torch.save(data, tmp_path / "mismatch.pt")
+    with pytest.raises(ValueError, match="do not match"):
+        load_checkpoint(tmp_path / "mismatch.pt")
+    data = torch.load(p, weights_only=True)
+    data["config"] = dict(data["config"], template_size=64, roi_size=192, spotlight_kernels=[3, 7, 11])
+    torch.save(data, tmp_path / "shape.pt")
+    with pytest.raises(ValueError, match="do not match"):
+        load_checkpoint(tmp_path / "shape.pt")
+    with pytest.raises(ValueError):
+        pretrained_path("siamfc")
+    with pytest.raises(FileNotFoundError, match="amnet-edu train"):
+        pretrained_path("amnet", "paper")

@@ -1,0 +1,130 @@
+"""Training data and the training loop: geometry of the targets, determinism, resume, DDP."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from amnet_edu.checkpoint import read_checkpoint
+from amnet_edu.config import ModelConfig
+from amnet_edu.model import roi_to_cell
+from amnet_edu.train import (FrameSource, JitterConfig, TrainConfig, TripletDataset, gaussian_map, loss_fn, lr_at,
+                             sample_triplet, train)
+
+TINY = ModelConfig(name="tiny", template_size=16, roi_size=48, spotlight_kernels=(3, 5))
+NO_JITTER = JitterConfig(center_error=0, size_error=0, brightness=0, contrast=0, gray_prob=0, flip_prob=0)
+
+
+def _square_source(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    frames, boxes = [], []
+    x, y = 60.0, 50.0
+    for t in range(n):
+        f = np.full((140, 180, 3), 40, np.uint8)
+        x += rng.uniform(-4, 4)
+        y += rng.uniform(-4, 4)
+        xi, yi = int(round(x)), int(round(y))
+        f[yi:yi + 20, xi:xi + 20] = (240, 220, 30)
+        frames.append(f)
+        boxes.append((xi, yi, 20, 20))
+    return FrameSource("squares", frames, np.array(boxes, float))
+
+
+def test_gaussian_map_hand_values():
+    g = gaussian_map(5, (2, 1), sigma=1.0)
+    assert g[2, 1] == 1.0
+    assert g[2, 2] == pytest.approx(np.exp(-0.5))
+    assert g[0, 1] == pytest.approx(np.exp(-2.0))
+
+
+def test_target_peak_is_where_the_object_is_in_z_t():
+    src = _square_source()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        s = sample_triplet(src, TINY, rng, NO_JITTER)
+        yellow = np.argwhere((s["z_t"][..., 2] < 100) & (s["z_t"][..., 0] > 150))
+        cy, cx = yellow.mean(0) + 0.5  # centre of the object in continuous ROI pixels
+        ci, cj = roi_to_cell(cx, cy, TINY.template_size)
+        pi, pj = np.unravel_index(np.argmax(s["target"]), s["target"].shape)
+        assert abs(pi - ci) <= 1.0 and abs(pj - cj) <= 1.0
+        assert np.allclose(s["center"], (ci, cj), atol=0.6)
+        # the template is centred on the object in frame t-1 (no jitter): its centre is yellow
+        assert s["x_prev"][8, 8, 0] > 150 and s["x_prev"].shape == (16, 16, 3)
+
+
+def test_flip_moves_the_target_with_the_patches():
+    src = _square_source()
+    j = JitterConfig(center_error=0.3, size_error=0, brightness=0, contrast=0, gray_prob=0, flip_prob=1.0)
+    s = sample_triplet(src, TINY, np.random.default_rng(4), j)
+    yellow = np.argwhere((s["z_t"][..., 2] < 100) & (s["z_t"][..., 0] > 150))
+    cy, cx = yellow.mean(0) + 0.5
+    ci, cj = roi_to_cell(cx, cy, TINY.template_size)
+    assert np.allclose(s["center"], (ci, cj), atol=0.6)
+
+
+def test_dataset_items_are_deterministic_per_index():
+    ds = TripletDataset([_square_source(seed=1), _square_source(seed=2)], TINY, length=10, seed=3)
+    a, b = ds[7], ds[7]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(ds[7]["z_t"], ds[8]["z_t"])
+    assert a["z_t"].shape == (3, 48, 48) and a["target"].shape == (1, 33, 33)
+    assert 0.0 <= float(a["z_t"].min()) and float(a["z_t"].max()) <= 1.0
+
+
+def test_lr_schedule_and_loss():
+    cfg = TrainConfig(steps=100, lr=1e-3, lr_final=1e-5, lr_drops=(0.5, 0.8))
+    assert [lr_at(s, cfg) for s in (0, 49, 50, 79, 80, 99)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5])
+    pred = torch.zeros(2, 1, 2, 2)
+    target = torch.tensor([[[[1.0, 0], [0, 0]]], [[[1.0, 1.0], [0, 0]]]])
+    assert float(loss_fn(pred, target)) == pytest.approx((1 + 2) / 2)  # sum over cells, mean over batch
+
+
+def _tiny_cfg(out, steps):
+    return TrainConfig(kind="amnet", profile=TINY, steps=steps, batch_size=4, val_every=1000, val_size=4,
+                       checkpoint_every=2, out_dir=str(out), device="cpu", seed=1)
+
+
+def test_resume_gives_the_same_weights_as_one_run(tmp_path):
+    srcs = [_square_source(seed=1), _square_source(seed=2)]
+    full = train(_tiny_cfg(tmp_path / "full", 4), srcs, progress=False, log=lambda *a: None)["model"]
+    interrupted = _tiny_cfg(tmp_path / "part", 4)
+    interrupted.stop_at = 2
+    train(interrupted, srcs, progress=False, log=lambda *a: None)
+    assert read_checkpoint(tmp_path / "part" / "last.pt")["step"] == 2
+    # rerun the same command: it resumes at step 2 (same data indices, optimizer state restored)
+    resumed = train(_tiny_cfg(tmp_path / "part", 4), srcs, progress=False, log=lambda *a: None)["model"]
+    a, b = full.state_dict(), resumed.state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    ck = read_checkpoint(tmp_path / "part" / "last.pt")
+    assert ck["step"] == 4
+
+
+DDP_WORKER = Path(__file__).with_name("ddp_worker.py")
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
+def test_distributed_training_matches_one_process(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    one = subprocess.run([sys.executable, str(DDP_WORKER), str(tmp_path / "one")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stderr[-2000:]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           str(DDP_WORKER), str(tmp_path / "two")]
+    for attempt in range(2):  # gloo teardown occasionally aborts after the work is done (toolchain notes)
+        two = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        if (tmp_path / "two" / "weights.pt").exists():
+            break
+    assert (tmp_path / "two" / "weights.pt").exists(), \
+        f"torchrun with 2 gloo processes failed (exit {two.returncode}):\n{two.stderr[-3000:]}"
+    a = torch.load(tmp_path / "one" / "weights.pt", weights_only=True)
+    b = torch.load(tmp_path / "two" / "weights.pt", weights_only=True)
+    assert a.keys() == b.keys()
+    diffs = {k: float((a[k] - b[k]).abs().max()) for k in a}
+    assert max(diffs.values()) < 1e-5, diffs
+    # and training moved the weights at all
+    from amnet_edu.model import build_model
+    init = build_model("amnet", TINY, seed=1).state_dict()
+    assert any(float((init[k] - a[k]).abs().max()) > 1e-4 for k in a)
