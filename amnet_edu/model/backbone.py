@@ -48,8 +48,12 @@ class SiameseAtrousBackbone(nn.Module):
         self.cfg = cfg
         convs = []
         c_in = in_channels
-        for k, c_out, rate in cfg.backbone:
-            convs.append(nn.Conv2d(c_in, c_out, k, stride=1, padding=rate * (k - 1) // 2, dilation=rate))
+        last = len(cfg.backbone) - 1
+        for i, (k, c_out, rate) in enumerate(cfg.backbone):
+            # The last layer has no ReLU and ANet correlates mean-subtracted features (anet.py):
+            # a bias there would cancel exactly, so it has none (it would only collect noise).
+            convs.append(nn.Conv2d(c_in, c_out, k, stride=1, padding=rate * (k - 1) // 2, dilation=rate,
+                                   bias=i < last))
             c_in = c_out
         self.convs = nn.ModuleList(convs)
         self.lateral = cfg.lateral

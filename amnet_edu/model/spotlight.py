@@ -34,7 +34,9 @@ class SpotlightFiltering(nn.Module):
         self.kernels = tuple(cfg.spotlight_kernels)
         c = cfg.spotlight_channels
         self.filters = nn.ModuleList(nn.Conv2d(channels, c, k, padding=k // 2) for k in self.kernels)
-        self.fuse = nn.Conv2d(c * len(self.kernels), 1, 1)
+        # No bias: a constant added to O_SF cancels in enhancement - suppression (max and average
+        # pools of a constant are that constant), so it could never be learned.
+        self.fuse = nn.Conv2d(c * len(self.kernels), 1, 1, bias=False)
 
     def forward(self, a: torch.Tensor, b: torch.Tensor, return_maps: bool = False):
         """``a = Z^C_t``, ``b = Z^C_{t-1}`` [B, C, R, R] -> ``O_SF`` [B, 1, R, R]."""
