@@ -6,16 +6,20 @@ template features are correlated over the ROI features (eq. 2, no padding), givi
 similarity maps ``O^L`` [B, 1, H, W] with ``H = W = R - T + 1``; they are stacked in depth and a
 1x1 convolution gives ``O_A`` [B, 1, H, W].
 
-Decided here (the paper leaves it open): each level's correlation is *normalised* into a
-Pearson correlation coefficient (OpenCV's ``TM_CCOEFF_NORMED``, over the level's channels and the
-template window): ``O^L(u) = sum (Z_u - mean Z_u)(X - mean X) / (|Z_u - mean Z_u| |X - mean X|)``
-with per-channel means, in [-1, 1]; about 0 where nothing matches, 1 for a perfect match. Raw
-sums scale with the square of the feature magnitudes, which without batch normalisation start
-tiny (Xavier weights under ReLUs), are mostly positive (ReLU features) and drift during
-training: the 1x1 fusion would first have to grow its weights by orders of magnitude before
-appearance could shape the output. Normalised, the three levels are comparable with each other,
-across profiles and across template scales (which the tracker's scale search relies on). Only
-the raw correlation needs the FFT; the means and norms come from integral images: O(C R^2).
+Decided here (the paper leaves it open): each level's correlation is *normalised*, like
+OpenCV's normalised template matching: the template features are centred per channel and the
+sum is divided by the norms of the centred template and of the ROI window,
+
+    O^L(u) = sum_{c, q} Z_c(u + q) (X_c(q) - mean X_c) / (|X^L - mean X^L| |Z^L window(u)|),
+
+a value in [-1, 1] (Cauchy-Schwarz): 0 on a uniform window, large where the window's pattern is
+the template's. Raw sums scale with the square of the feature magnitudes, which without batch
+normalisation start tiny (Xavier weights under ReLUs), are mostly positive (ReLU features) and
+drift during training: the 1x1 fusion would first have to grow its weights by orders of
+magnitude before appearance could shape the output. Normalised, the three levels are comparable
+with each other, across profiles and across template scales (the tracker's scale search relies
+on that). Cost: centring happens before the FFT (free), and the window norms come from one
+integral image per level, O(R^2).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from ..config import ModelConfig
 from .backbone import SiameseAtrousBackbone
 from .xcorr import XCorr, xcorr_direct
 
-__all__ = ["ANet", "box_sums", "normalise_correlation"]
+__all__ = ["ANet", "box_sums", "centre_template", "normalise_correlation"]
 
 
 def box_sums(t: torch.Tensor, Ht: int, Wt: int) -> torch.Tensor:
@@ -39,27 +43,22 @@ def box_sums(t: torch.Tensor, Ht: int, Wt: int) -> torch.Tensor:
     return c[..., Ht:, Wt:] - c[..., :-Ht, Wt:] - c[..., Ht:, :-Wt] + c[..., :-Ht, :-Wt]
 
 
-def normalise_correlation(raw: torch.Tensor, z_feats: torch.Tensor, x_feats: torch.Tensor, groups,
-                          eps: float = 1e-6) -> torch.Tensor:
-    """Turn raw per-group correlations [B, G, Ho, Wo] into correlation coefficients in [-1, 1].
+def centre_template(x_feats: torch.Tensor) -> torch.Tensor:
+    """Template features minus their per-channel spatial mean: [B, C, T, T] -> [B, C, T, T]."""
+    return x_feats - x_feats.mean((2, 3), keepdim=True)
 
-    With ``n = Ht Wt``, per group: numerator ``raw - sum_c mean(X_c) S_c(u)`` (``S_c`` = window sums
-    of ``Z_c``), ROI window variance ``sum_c (box(Z_c^2) - S_c^2 / n)``, template variance
-    ``sum_c |X_c - mean X_c|^2``.
-    """
-    Ht, Wt = x_feats.shape[-2:]
-    n = Ht * Wt
-    out = []
-    zs, xs = torch.split(z_feats, list(groups), 1), torch.split(x_feats, list(groups), 1)
-    for g, (zg, xg) in enumerate(zip(zs, xs)):
-        mu_x = xg.mean((2, 3), keepdim=True)                      # [B, Cg, 1, 1]
-        x_var = (xg - mu_x).pow(2).sum((1, 2, 3))                  # [B]
-        s = box_sums(zg, Ht, Wt)                                   # [B, Cg, Ho, Wo] (float64)
-        num = raw[:, g].double() - (s * mu_x.double()).sum(1)
-        z_var = box_sums(zg.pow(2).sum(1, keepdim=True), Ht, Wt)[:, 0] - s.pow(2).sum(1) / n
-        den = (z_var.clamp_min(0) * x_var.double()[:, None, None]).sqrt() + eps
-        out.append((num / den).to(raw.dtype))
-    return torch.stack(out, 1)
+
+def normalise_correlation(raw: torch.Tensor, z_feats: torch.Tensor, x_centred: torch.Tensor, groups,
+                          eps: float = 1e-6) -> torch.Tensor:
+    """Divide raw correlations [B, G, Ho, Wo] of ``z_feats`` with a *centred* template by
+    ``|x_centred|`` (per group) and by the ROI window norms ``sqrt(box(sum_c Z_c^2))``."""
+    Ht, Wt = x_centred.shape[-2:]
+    zs = torch.split(z_feats, list(groups), 1)
+    xs = torch.split(x_centred, list(groups), 1)
+    x_norm = torch.stack([x.pow(2).sum((1, 2, 3)) for x in xs], 1).sqrt()            # [B, G]
+    energy = torch.stack([z.pow(2).sum(1) for z in zs], 1)                            # [B, G, H, W]
+    z_norm = box_sums(energy, Ht, Wt).clamp_min(0).sqrt().to(raw.dtype)                # [B, G, Ho, Wo]
+    return raw / (z_norm * x_norm[:, :, None, None] + eps)
 
 
 class ANet(nn.Module):
@@ -72,10 +71,8 @@ class ANet(nn.Module):
 
     def level_maps(self, z_feats: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
         """Per-level normalised correlation maps ``O^L`` [B, 3, H, W] from backbone features."""
-        return self._normalise(self.xcorr(z_feats, x_feats), z_feats, x_feats)
-
-    def _normalise(self, levels: torch.Tensor, z_feats: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
-        return normalise_correlation(levels, z_feats, x_feats, self.cfg.level_channels)
+        xc = centre_template(x_feats)
+        return normalise_correlation(self.xcorr(z_feats, xc), z_feats, xc, self.cfg.level_channels)
 
     def score_near(self, z_feats: torch.Tensor, x_feats: torch.Tensor, i: int, j: int, radius: int = 2) -> torch.Tensor:
         """``O_A`` of templates ``x_feats`` [S, C, T, T] on cells within ``radius`` of ``(i, j)`` only.
@@ -92,8 +89,9 @@ class ANet(nn.Module):
         window = z_feats[:, :, i0:i1 + T, j0:j1 + T]
         S = x_feats.shape[0]
         window = window.expand(S, -1, -1, -1)
-        levels = xcorr_direct(window, x_feats, self.cfg.level_channels)
-        return self.fuse(self._normalise(levels, window, x_feats))
+        xc = centre_template(x_feats)
+        raw = xcorr_direct(window, xc, self.cfg.level_channels)
+        return self.fuse(normalise_correlation(raw, window, xc, self.cfg.level_channels))
 
     def forward(self, z_t: torch.Tensor, x_prev: torch.Tensor, return_maps: bool = False):
         """``z_t`` [B, 3, R, R], ``x_prev`` [B, 3, T, T] (floats in [0, 1]) -> ``O_A`` [B, 1, H, W]."""

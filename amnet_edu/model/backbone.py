@@ -50,8 +50,8 @@ class SiameseAtrousBackbone(nn.Module):
         c_in = in_channels
         last = len(cfg.backbone) - 1
         for i, (k, c_out, rate) in enumerate(cfg.backbone):
-            # The last layer has no ReLU and ANet correlates mean-subtracted features (anet.py):
-            # a bias there would cancel exactly, so it has none (it would only collect noise).
+            # The last layer has no ReLU and ANet centres the template features (anet.py): a
+            # constant offset there adds nothing to a match, only to the normalising norms.
             convs.append(nn.Conv2d(c_in, c_out, k, stride=1, padding=rate * (k - 1) // 2, dilation=rate,
                                    bias=i < last))
             c_in = c_out
