@@ -12,18 +12,38 @@ __all__ = ["TRACKER_NAMES", "display_name", "make_tracker"]
 TRACKER_NAMES = {"amnet": "AMNet", "anet": "ANet", "csrt": "CSRT", "kcf": "KCF", "mil": "MIL"}
 
 
+def _checkpoint(name: str):
+    """``name`` as a checkpoint file (``*.pt`` that exists), else None."""
+    from pathlib import Path
+
+    p = Path(str(name))
+    return p if p.suffix == ".pt" and p.is_file() else None
+
+
 def display_name(name: str) -> str:
-    """Canonical spelling of a registered tracker name (``"csrt"`` -> ``"CSRT"``)."""
+    """Canonical spelling of a registered tracker name (``"csrt"`` -> ``"CSRT"``).
+
+    A path to a checkpoint file (``runs/amnet/best.pt``) is also a tracker: an AMNet/ANet
+    ``Tracker`` with those weights, named ``<folder>_<file stem>`` (``amnet_best``).
+    """
+    ck = _checkpoint(name)
+    if ck is not None:
+        return f"{ck.parent.name}_{ck.stem}"
     key = str(name).lower()
     if key not in TRACKER_NAMES:
-        raise ValueError(f"unknown tracker {name!r}; choose from {sorted(TRACKER_NAMES)}")
+        raise ValueError(f"unknown tracker {name!r}; choose from {sorted(TRACKER_NAMES)} or a checkpoint .pt file")
     return TRACKER_NAMES[key]
 
 
 def make_tracker(name: str):
     """A fresh tracker for ``name``. AMNet / ANet import PyTorch lazily (only when asked for)."""
     canonical = display_name(name)
-    if canonical in ("AMNet", "ANet"):
+    ck = _checkpoint(name)
+    if ck is not None:
+        from ..tracking import Tracker
+
+        tracker = Tracker.from_checkpoint(ck)
+    elif canonical in ("AMNet", "ANet"):
         from ..tracking import Tracker  # lazy: torch is heavy, OpenCV runs do not need it
 
         tracker = Tracker.from_pretrained(canonical.lower())

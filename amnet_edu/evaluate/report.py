@@ -82,7 +82,9 @@ def main(argv=None) -> int:
     from .registry import display_name
 
     try:
-        trackers = [display_name(t) for t in args.trackers]
+        for t in args.trackers:
+            display_name(t)  # validate early: unknown names fail before any work
+        trackers = list(args.trackers)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +115,7 @@ def main(argv=None) -> int:
     from .ope import evaluate_ope
 
     benchmark = args.benchmark or Path(data).resolve().name
-    results = evaluate_ope([t.lower() for t in trackers], sequences, results_dir=args.results,
+    results = evaluate_ope(trackers, sequences, results_dir=args.results,
                            benchmark=benchmark, workers=args.workers, overwrite=args.overwrite,
                            verbose=True)
     print()
@@ -124,7 +126,7 @@ def main(argv=None) -> int:
         from .vot import evaluate_vot
 
         print()
-        print(format_vot_table(evaluate_vot([t.lower() for t in trackers], sequences)))
+        print(format_vot_table(evaluate_vot(trackers, sequences)))
     if args.plots:
         from .plots import save_plots
 
