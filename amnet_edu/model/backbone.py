@@ -76,10 +76,12 @@ class SiameseAtrousBackbone(nn.Module):
             if i < last:
                 h = torch.relu(h)
             outs.append(h)
-        levels = [torch.cat([outs[a], outs[b]], dim=1) for a, b in self.lateral]
-        feats = torch.cat(levels, dim=1)
+        # One concatenation in level order (conv1, conv4, conv2, conv5, conv3, conv6); the levels
+        # are views of it.
+        feats = torch.cat([outs[i] for pair in self.lateral for i in pair], dim=1)
         if not return_maps:
             return feats
+        levels = torch.split(feats, list(self.level_channels), dim=1)
         maps = {f"conv{i + 1}": o for i, o in enumerate(outs)}
         maps.update({f"level{i + 1}": lv for i, lv in enumerate(levels)})
         return feats, maps
