@@ -262,3 +262,16 @@ def test_bad_inputs_raise_clearly():
 def test_config_round_trip():
     for cfg in (CPU, PAPER):
         assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_motion_map_is_centred_on_the_motion():
+    # pooled cell q lies on ROI pixel 8q: a lone response there must come back centred on it
+    mnet = MNet(CPU)
+    ii = torch.arange(96.0)
+    for (y, x) in [(48, 48), (16, 72), (40, 8)]:
+        o_sf = torch.zeros(1, 1, 96, 96)
+        o_sf[0, 0, y, x] = 1.0
+        w = mnet.suppression(o_sf)[0, 0].clamp_min(0)
+        cy = float((w.sum(1) * ii).sum() / w.sum())
+        cx = float((w.sum(0) * ii).sum() / w.sum())
+        assert abs(cy - y) < 0.6 and abs(cx - x) < 0.6, (y, x, cy, cx)
