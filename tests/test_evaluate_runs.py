@@ -226,3 +226,16 @@ def test_cli_prints_table(tmp_path, capsys):
     assert rc == 0 and "| KCF |" in out and "square" in out
     assert (tmp_path / "res" / "data" / "KCF" / "square.txt").is_file()
     assert main(["--trackers", "kcf", "--data", str(tmp_path / "res")]) == 2  # no sequences
+
+
+def test_checkpoint_file_is_a_tracker_name(tmp_path):
+    from amnet_edu.checkpoint import save_checkpoint
+    from amnet_edu.evaluate.registry import display_name, make_tracker
+    from amnet_edu.model import build_model
+
+    path = save_checkpoint(tmp_path / "myrun" / "best.pt", build_model("anet", "cpu", seed=0))
+    assert display_name(str(path)) == "myrun_best"
+    tracker = make_tracker(str(path))
+    assert tracker.name == "myrun_best" and tracker.model.kind == "anet"
+    with pytest.raises(ValueError):
+        display_name(str(tmp_path / "missing.pt"))
