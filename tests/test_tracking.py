@@ -130,21 +130,29 @@ def test_anet_only_tracker_has_no_motion_map():
     assert "O_M" not in maps and "O_A" in maps
 
 
-def test_scale_search_reacts_to_a_growing_target():
-    # the square grows 4 % per frame; with the scale search the box follows, without it stays put
+def test_scale_search_follows_a_growing_target():
+    # A textured target (a photo patch) grows 4 % per frame on a still background: with the scale
+    # search the box grows with it; with scale_step=1 (the paper: no size update) it stays put.
+    import cv2
+    from skimage import data as skdata
+
+    bg = cv2.resize(skdata.camera(), (200, 200))
+    bg = np.dstack([bg // 2 + 40] * 3).astype(np.uint8)
+    tex = cv2.resize(skdata.astronaut(), (128, 128))
     frames, gt = [], []
-    for t in range(12):
-        side = 20 * 1.04 ** t
-        f = np.full((160, 160, 3), 20, np.uint8)
-        a, b = int(round(80 - side / 2)), int(round(80 + side / 2))
-        f[a:b, a:b] = 230
-        f[a + (b - a) // 3:b - (b - a) // 3, a + (b - a) // 3:b - (b - a) // 3] = 90  # inner texture
+    for t in range(16):
+        side = int(round(30 * 1.04 ** t))
+        f = bg.copy()
+        a = 100 - side // 2
+        f[a:a + side, a:a + side] = cv2.resize(tex, (side, side))
         frames.append(f)
-        gt.append((a, a, b - a, b - a))
-    cfg = ModelConfig(name="test", template_size=16, roi_size=48)
-    model = build_model("anet", cfg, seed=0)
-    fixed = Tracker(model, TrackerConfig(scale_step=1.0), device="cpu").track(frames, gt[0])[0]
-    assert np.allclose(fixed[:, 2], gt[0][2])
+        gt.append((a, a, side, side))
+    fixed = Tracker.from_pretrained("amnet", config=TrackerConfig(scale_step=1.0)).track(frames, gt[0])[0]
+    assert np.allclose(fixed[:, 2:], gt[0][2:])
+    searched = Tracker.from_pretrained("amnet").track(frames, gt[0])[0]
+    assert searched[-1, 2] > 1.05 * gt[0][2], searched[:, 2].round(1)   # the target grew 1.8x
+    from amnet_edu.boxes import iou
+    assert iou(searched[1:], np.array(gt[1:])).mean() > iou(fixed[1:], np.array(gt[1:])).mean()
 
 
 # --- checkpoints ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ depth, a 1x1 convolution gives one map, and a sigmoid squashes it (Section 4.2):
 
 Output contract shared by ``AMNet`` and ``ANetOnly``: inputs ``z_t``, ``z_prev`` [B, 3, R, R] and
 ``x_prev`` [B, 3, T, T], floats in [0, 1]; output the response map [B, 1, H, W] in (0, 1)
-(``logits=True`` gives the value before the sigmoid). Cell ``(i, j)`` of the map is the
+(``logits=True`` gives the value before the sigmoid; ``template_features`` passes the backbone's
+output for ``x_prev`` when the caller has computed it already). Cell ``(i, j)`` of the map is the
 template centred at ROI position ``(x, y) = (j + T/2, i + T/2)`` in continuous pixel
 coordinates (pixel ``c`` spans ``[c, c + 1)``): see ``cell_to_roi``.
 """
@@ -106,13 +107,14 @@ class AMNet(nn.Module):
     def output_layer(self) -> nn.Conv2d:
         return self.fuse
 
-    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False, logits: bool = False):
+    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False, logits: bool = False,
+                template_features=None):
         _check_inputs(self.cfg, z_t, z_prev, x_prev)
         if return_maps:
-            o_a, amaps = self.anet(z_t, x_prev, return_maps=True)
+            o_a, amaps = self.anet(z_t, x_prev, return_maps=True, template_features=template_features)
             o_m, mmaps = self.mnet(z_t, z_prev, return_maps=True)
         else:
-            o_a, o_m = self.anet(z_t, x_prev), self.mnet(z_t, z_prev)
+            o_a, o_m = self.anet(z_t, x_prev, template_features=template_features), self.mnet(z_t, z_prev)
         o_m_grid = to_response_grid(o_m, x_prev.shape[-1])
         fused = self.fuse(torch.cat([o_a, o_m_grid], dim=1))
         out = fused if logits else torch.sigmoid(fused)
@@ -139,12 +141,13 @@ class ANetOnly(nn.Module):
     def output_layer(self) -> nn.Conv2d:
         return self.anet.fuse
 
-    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False, logits: bool = False):
+    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False, logits: bool = False,
+                template_features=None):
         _check_inputs(self.cfg, z_t, z_prev, x_prev)
         if return_maps:
-            o_a, maps = self.anet(z_t, x_prev, return_maps=True)
+            o_a, maps = self.anet(z_t, x_prev, return_maps=True, template_features=template_features)
         else:
-            o_a = self.anet(z_t, x_prev)
+            o_a = self.anet(z_t, x_prev, template_features=template_features)
         out = o_a if logits else torch.sigmoid(o_a)
         if not return_maps:
             return out

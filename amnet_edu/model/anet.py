@@ -6,14 +6,17 @@ template features are correlated over the ROI features (eq. 2, no padding), givi
 similarity maps ``O^L`` [B, 1, H, W] with ``H = W = R - T + 1``; they are stacked in depth and a
 1x1 convolution gives ``O_A`` [B, 1, H, W].
 
-Decided here (the paper leaves it open): each level's correlation is *normalised*, like
-OpenCV's normalised template matching: the template features are centred per channel and the
-sum is divided by the norms of the centred template and of the ROI window,
+Decided here (the paper leaves it open): each level's correlation is *normalised*: the template
+features are centred per channel and the sum is divided by the norms of the centred template
+and of the (uncentred) ROI window,
 
     O^L(u) = sum_{c, q} Z_c(u + q) (X_c(q) - mean X_c) / (|X^L - mean X^L| |Z^L window(u)|),
 
 a value in [-1, 1] (Cauchy-Schwarz): 0 on a uniform window, large where the window's pattern is
-the template's. Raw sums scale with the square of the feature magnitudes, which without batch
+the template's. Unlike a full correlation coefficient (OpenCV's ``TM_CCOEFF_NORMED``, which also
+centres every ROI window) an exact copy of the template scores below 1 when the window has a
+large mean, i.e. windows are ranked by pattern *and* by how much of their energy is pattern;
+centring the windows too would need per-channel window sums (C integral images instead of one). Raw sums scale with the square of the feature magnitudes, which without batch
 normalisation start tiny (Xavier weights under ReLUs), are mostly positive (ReLU features) and
 drift during training: the 1x1 fusion would first have to grow its weights by orders of
 magnitude before appearance could shape the output. Normalised, the three levels are comparable
@@ -93,13 +96,25 @@ class ANet(nn.Module):
         raw = xcorr_direct(window, xc, self.cfg.level_channels)
         return self.fuse(normalise_correlation(raw, window, xc, self.cfg.level_channels))
 
-    def forward(self, z_t: torch.Tensor, x_prev: torch.Tensor, return_maps: bool = False):
-        """``z_t`` [B, 3, R, R], ``x_prev`` [B, 3, T, T] (floats in [0, 1]) -> ``O_A`` [B, 1, H, W]."""
+    def forward(self, z_t: torch.Tensor, x_prev: torch.Tensor, return_maps: bool = False,
+                template_features: torch.Tensor | None = None):
+        """``z_t`` [B, 3, R, R], ``x_prev`` [B, 3, T, T] (floats in [0, 1]) -> ``O_A`` [B, 1, H, W].
+
+        ``template_features``: the backbone's output for ``x_prev`` [B, 190, T, T] when the caller
+        already has it (the tracker computes its scale-search templates in one batch); the
+        template's per-layer maps are then not in ``return_maps``' dictionary.
+        """
+        xmaps = {}
         if return_maps:
             zf, zmaps = self.backbone(z_t, return_maps=True)
-            xf, xmaps = self.backbone(x_prev, return_maps=True)
+            if template_features is None:
+                xf, xmaps = self.backbone(x_prev, return_maps=True)
         else:
-            zf, xf = self.backbone(z_t), self.backbone(x_prev)
+            zf = self.backbone(z_t)
+            if template_features is None:
+                xf = self.backbone(x_prev)
+        if template_features is not None:
+            xf = template_features
         levels = self.level_maps(zf, xf)
         o_a = self.fuse(levels)
         if not return_maps:

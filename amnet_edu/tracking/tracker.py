@@ -122,8 +122,15 @@ class Tracker:
         roi = crop_square(frame, c, S, R, mean)
         roi_prev = crop_square(self._prev, c, S, R, self._prev_mean)
         dev = self.device
-        out, maps = self.model(_to_tensor(roi, dev), _to_tensor(roi_prev, dev), _to_tensor(tmpl, dev),
-                               return_maps=True)
+        x = _to_tensor(tmpl, dev)
+        xf_all = None
+        if tc.scale_step != 1.0:
+            # The template and its two rescaled versions go through the backbone in one batch.
+            steps = (tc.scale_step, 1.0 / tc.scale_step)
+            batch = [x] + [_to_tensor(crop_square(self._prev, c, s * f, T, self._prev_mean), dev) for f in steps]
+            xf_all = self.model.anet.backbone(torch.cat(batch))
+        extra = {} if xf_all is None else {"template_features": xf_all[:1]}
+        out, maps = self.model(_to_tensor(roi, dev), _to_tensor(roi_prev, dev), x, return_maps=True, **extra)
         response = out[0, 0].float().cpu().numpy()
         score = (1 - tc.window_influence) * response + tc.window_influence * self._window
         i, j = np.unravel_index(int(np.argmax(score)), score.shape)
@@ -133,8 +140,8 @@ class Tracker:
         xr, yr = cell_to_roi(pi, pj, T)
         k = S / R
         new_center = np.array([c[0] - S / 2 + xr * k, c[1] - S / 2 + yr * k])
-        if tc.scale_step != 1.0:
-            self._size = self._scale_search(maps, int(i), int(j), c, s)
+        if xf_all is not None:
+            self._size = self._scale_search(maps["roi_features"], xf_all, int(i), int(j), steps)
         Hf, Wf = frame.shape[:2]
         self._center = np.clip(new_center, [0, 0], [Wf, Hf])
         self._size = np.clip(self._size, tc.min_size, [max(2.0 * Wf, tc.min_size), max(2.0 * Hf, tc.min_size)])
@@ -149,14 +156,10 @@ class Tracker:
             out_maps["O_M"] = maps["O_M_grid"][0, 0].float().cpu().numpy()
         return box, out_maps
 
-    def _scale_search(self, maps, i: int, j: int, c, s: float) -> np.ndarray:
-        tc, T = self.config, self.cfg.template_size
-        anet = self.model.anet
-        steps = (tc.scale_step, 1.0 / tc.scale_step)
-        tmpls = [crop_square(self._prev, c, s * f, T, self._prev_mean) for f in steps]
-        batch = torch.cat([_to_tensor(t, self.device) for t in tmpls])
-        xf = torch.cat([maps["template_features"], anet.backbone(batch)])
-        scores = anet.score_near(maps["roi_features"], xf, i, j).flatten(1).amax(1).cpu().numpy()
+    def _scale_search(self, roi_features, template_features, i: int, j: int, steps) -> np.ndarray:
+        """Compare the base template (row 0) with the rescaled ones around the peak ``(i, j)``."""
+        tc = self.config
+        scores = self.model.anet.score_near(roi_features, template_features, i, j).flatten(1).amax(1).cpu().numpy()
         scores[1:] *= tc.scale_penalty if scores[0] >= 0 else 1.0 / tc.scale_penalty
         best = int(np.argmax(scores))
         if best == 0:
