@@ -105,16 +105,30 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
 DDP_WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
+def _run_group(cmd, env, timeout=300):
+    """Run ``cmd`` in its own process group; on timeout kill the whole group (torchrun's workers too)."""
+    import signal
+
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += f"\n[killed after {timeout} s]"
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
 def test_distributed_training_matches_one_process(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    one = subprocess.run([sys.executable, str(DDP_WORKER), str(tmp_path / "one")], env=env,
-                         capture_output=True, text=True, timeout=300)
+    one = _run_group([sys.executable, str(DDP_WORKER), str(tmp_path / "one")], env)
     assert one.returncode == 0, one.stderr[-2000:]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            str(DDP_WORKER), str(tmp_path / "two")]
     for attempt in range(2):  # gloo teardown occasionally aborts after the work is done (toolchain notes)
-        two = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        two = _run_group(cmd, env)
         if (tmp_path / "two" / "weights.pt").exists():
             break
     assert (tmp_path / "two" / "weights.pt").exists(), \
