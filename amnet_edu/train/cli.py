@@ -41,6 +41,8 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     p.add_argument("--real", nargs="*", default=list(TRAIN_SEQUENCES), help="shared sequences to train on")
     p.add_argument("--real-weight", type=float, default=0.5, help="share of samples drawn from real sequences")
     p.add_argument("--val-every", type=int, default=200)
+    p.add_argument("--stop-at", type=int, default=None,
+                   help="stop (with a checkpoint) at this step; the same command resumes later")
     p.add_argument("--out", default="runs/amnet")
     p.add_argument("--device", default=None)
     p.add_argument("--threads", type=int, default=None)
@@ -64,14 +66,15 @@ def run(args) -> int:
     val = synthetic_sources(16, seed=args.seed + 7777) if args.synthetic else real
     cfg = TrainConfig(kind=args.kind, profile=args.profile, steps=args.steps, batch_size=args.batch_size,
                       lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
-                      out_dir=args.out, device=args.device, threads=args.threads)
+                      out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at)
     from .triplets import TripletDataset  # noqa: F401  (weights are passed through TripletDataset)
     result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=np.concatenate([w_syn, w_real]))
     record = {
         "command": " ".join(["amnet-edu", "train"] + sys.argv[2:]) if sys.argv[1:2] == ["train"] else " ".join(sys.argv),
         "train_config": asdict(cfg), "profile": result["profile"], "synthetic_sequences": args.synthetic,
         "real_sequences": list(args.real), "real_weight": args.real_weight,
-        "best_val_loss": result["best_val_loss"], "wall_seconds": round(time.time() - t0, 1),
+        "best_val_loss": result["best_val_loss"], "wall_seconds_this_invocation": round(time.time() - t0, 1),
+        "steps_done": result["history"][-1]["step"] if result["history"] else 0,
         "torch": torch.__version__, "platform": platform.platform(), "threads": torch.get_num_threads(),
         "final": result["history"][-1] if result["history"] else None,
     }
