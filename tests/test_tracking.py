@@ -192,3 +192,18 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
         pretrained_path("siamfc")
     with pytest.raises(FileNotFoundError, match="amnet-edu train"):
         pretrained_path("amnet", "paper")
+
+
+def test_template_update_zero_keeps_the_first_template():
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (80, 100, 3), dtype=np.uint8) for _ in range(4)]
+    model = build_model("anet", "cpu", seed=0)
+    tr = Tracker(model, TrackerConfig(template_update=0.0, scale_step=1.0), device="cpu")
+    tr.init(frames[0], (30, 20, 24, 20))
+    first_template = crop_square(frames[0], (42, 30), template_side(24, 20), 32)
+    tr.update(frames[1])
+    with torch.no_grad():
+        ref = model.anet.backbone(torch.from_numpy(first_template).permute(2, 0, 1)[None].float() / 255)
+    for f in frames[2:]:
+        tr.update(f)
+        assert torch.allclose(tr._template_features, ref, atol=1e-6)

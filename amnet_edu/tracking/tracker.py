@@ -15,6 +15,8 @@ Beyond the paper (each switchable in ``TrackerConfig``, documented in the book, 
 * sub-cell peak refinement (a parabola through the maximum and its neighbours);
 * a cosine (Hann) window mixed into the map before the maximum is taken, penalising large
   jumps as SiamFC does (``window_influence``);
+* ``template_update`` < 1: a moving average of the template features instead of the paper's
+  full replacement (less drift, slower adaptation); the default keeps the paper's rule;
 * **scale**: the paper does not say how the box size is updated. We add a small scale search:
   two extra templates cropped ``scale_step`` times larger / smaller are matched against the
   ROI features already computed, only on the cells around the peak (``ANet.score_near``), and
@@ -52,6 +54,8 @@ class TrackerConfig:
     scale_penalty: float = 0.985    # multiplies the score of the changed scales
     scale_lr: float = 0.5           # how far the size moves towards the best scale each frame
     min_size: float = 4.0           # smallest box side in pixels
+    template_update: float = 1.0    # 1 = the paper (template replaced every frame); 0 = keep the
+                                    # first; between: moving average of the template *features*
 
 
 def _to_tensor(patch: np.ndarray, device) -> torch.Tensor:
@@ -95,6 +99,7 @@ class Tracker:
         self._size = np.array([w, h], dtype=np.float64)
         self._prev = frame
         self._prev_mean = frame.reshape(-1, 3).mean(axis=0)
+        self._template_features = None
         H = self.cfg.response_size
         hann = np.hanning(H + 2)[1:-1]
         self._window = np.outer(hann, hann)
@@ -123,13 +128,19 @@ class Tracker:
         roi_prev = crop_square(self._prev, c, S, R, self._prev_mean)
         dev = self.device
         x = _to_tensor(tmpl, dev)
-        xf_all = None
-        if tc.scale_step != 1.0:
+        xf_all, extra = None, {}
+        scaled = tc.scale_step != 1.0
+        if scaled or tc.template_update != 1.0:
             # The template and its two rescaled versions go through the backbone in one batch.
-            steps = (tc.scale_step, 1.0 / tc.scale_step)
+            steps = (tc.scale_step, 1.0 / tc.scale_step) if scaled else ()
             batch = [x] + [_to_tensor(crop_square(self._prev, c, s * f, T, self._prev_mean), dev) for f in steps]
             xf_all = self.model.anet.backbone(torch.cat(batch))
-        extra = {} if xf_all is None else {"template_features": xf_all[:1]}
+            xf = xf_all[:1]
+            if tc.template_update != 1.0:
+                prev = self._template_features
+                xf = xf if prev is None else (1 - tc.template_update) * prev + tc.template_update * xf
+                self._template_features = xf
+            extra = {"template_features": xf}
         out, maps = self.model(_to_tensor(roi, dev), _to_tensor(roi_prev, dev), x, return_maps=True, **extra)
         response = out[0, 0].float().cpu().numpy()
         score = (1 - tc.window_influence) * response + tc.window_influence * self._window
@@ -140,7 +151,7 @@ class Tracker:
         xr, yr = cell_to_roi(pi, pj, T)
         k = S / R
         new_center = np.array([c[0] - S / 2 + xr * k, c[1] - S / 2 + yr * k])
-        if xf_all is not None:
+        if scaled:
             self._size = self._scale_search(maps["roi_features"], xf_all, int(i), int(j), steps)
         Hf, Wf = frame.shape[:2]
         self._center = np.clip(new_center, [0, 0], [Wf, Hf])
