@@ -275,3 +275,13 @@ def test_motion_map_is_centred_on_the_motion():
         cy = float((w.sum(1) * ii).sum() / w.sum())
         cx = float((w.sum(0) * ii).sum() / w.sum())
         assert abs(cy - y) < 0.6 and abs(cx - x) < 0.6, (y, x, cy, cx)
+
+
+def test_standardise():
+    from amnet_edu.model import standardise
+
+    m = torch.rand(2, 1, 9, 9) * 1e-5
+    s = standardise(m)
+    assert torch.allclose(s.mean((2, 3)), torch.zeros(2, 1), atol=1e-4)
+    assert torch.allclose(s.std((2, 3), unbiased=False), torch.ones(2, 1), atol=0.05)
+    assert float(standardise(torch.zeros(1, 1, 5, 5)).abs().max()) == 0.0  # no response stays 0

@@ -15,7 +15,7 @@ module             paper                                       class / function
 =================  ==========================================  ===========================
 """
 from .amnet import (AMNet, ANetOnly, MODEL_KINDS, build_model, cell_to_roi, roi_to_cell,
-                    to_response_grid, xavier_init)
+                    to_response_grid, xavier_init, standardise, init_fusion)
 from .anet import ANet
 from .backbone import SiameseAtrousBackbone, receptive_field
 from .contrast import DeepContrast
@@ -26,6 +26,6 @@ from .xcorr import XCorr, xcorr_direct, xcorr_fft
 
 __all__ = [
     "AMNet", "ANetOnly", "MODEL_KINDS", "build_model", "cell_to_roi", "roi_to_cell", "to_response_grid",
-    "xavier_init", "ANet", "SiameseAtrousBackbone", "receptive_field", "DeepContrast", "MNet",
+    "xavier_init", "standardise", "init_fusion", "ANet", "SiameseAtrousBackbone", "receptive_field", "DeepContrast", "MNet",
     "SpotlightFiltering", "SuppressionEnhancement", "XCorr", "xcorr_direct", "xcorr_fft",
 ]

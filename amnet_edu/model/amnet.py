@@ -4,7 +4,12 @@
 correlation grid), MNet gives ``O_M`` [B, 1, R, R] (the ROI grid). The paper says both maps
 have "the same size as the ROI" but its correlation has no padding, so the two grids differ;
 decided here: ``O_M`` is resampled onto the correlation grid (``to_response_grid``, exact
-linear interpolation at the cell centres, no learnable part). The maps are concatenated in
+linear interpolation at the cell centres, no learnable part) and *standardised* per sample
+(zero mean, unit standard deviation over the map; ``standardise``). Why: O_A is a normalised
+correlation in [-1, 1], while O_M's scale is whatever the contrast and Spotlight weights make
+it; in our first CPU runs it shrank to ~1e-5 (Adam's L2 weight decay wins over the tiny
+gradient a small map receives), so the motion stream went dead. Standardised, its scale is
+fixed and only its *shape* is learned, like batch normalisation. The maps are concatenated in
 depth, a 1x1 convolution gives one map, and a sigmoid squashes it (Section 4.2): ``O_AM``.
 
 Output contract shared by ``AMNet`` and ``ANetOnly``: inputs ``z_t``, ``z_prev`` [B, 3, R, R] and
@@ -25,7 +30,7 @@ from .anet import ANet
 from .mnet import MNet
 
 __all__ = ["AMNet", "ANetOnly", "build_model", "cell_to_roi", "roi_to_cell", "to_response_grid",
-           "xavier_init", "init_fusion", "MODEL_KINDS"]
+           "xavier_init", "init_fusion", "standardise", "MODEL_KINDS"]
 
 
 def cell_to_roi(i, j, template_size: int):
@@ -58,6 +63,16 @@ def to_response_grid(roi_map: torch.Tensor, template_size: int) -> torch.Tensor:
 OUTPUT_BIAS_INIT = -3.0
 # Start of the 1x1 fusion weights: each input map counts equally, with this total weight.
 FUSION_GAIN = {"anet": 6.0, "amnet": 2.0}
+
+
+def standardise(m: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Per-sample, per-channel zero mean and unit standard deviation over the map: [B, C, H, W].
+
+    A map without any response (identical ROIs) stays 0 thanks to ``eps``.
+    """
+    mu = m.mean((2, 3), keepdim=True)
+    sd = m.std((2, 3), keepdim=True, unbiased=False)
+    return (m - mu) / (sd + eps)
 
 
 def xavier_init(module: nn.Module) -> nn.Module:
@@ -115,7 +130,7 @@ class AMNet(nn.Module):
             o_m, mmaps = self.mnet(z_t, z_prev, return_maps=True)
         else:
             o_a, o_m = self.anet(z_t, x_prev, template_features=template_features), self.mnet(z_t, z_prev)
-        o_m_grid = to_response_grid(o_m, x_prev.shape[-1])
+        o_m_grid = standardise(to_response_grid(o_m, x_prev.shape[-1]))
         fused = self.fuse(torch.cat([o_a, o_m_grid], dim=1))
         out = fused if logits else torch.sigmoid(fused)
         if not return_maps:
