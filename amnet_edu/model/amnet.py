@@ -65,10 +65,12 @@ OUTPUT_BIAS_INIT = -3.0
 FUSION_GAIN = {"anet": 6.0, "amnet": 2.0}
 
 
-def standardise(m: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+def standardise(m: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     """Per-sample, per-channel zero mean and unit standard deviation over the map: [B, C, H, W].
 
-    A map without any response (identical ROIs) stays 0 thanks to ``eps``.
+    A map without any response (identical ROIs) stays 0 thanks to ``eps``, which is tiny on
+    purpose: the map's scale is free (weight decay keeps shrinking it), so ``eps`` must stay far
+    below any real response's spread.
     """
     mu = m.mean((2, 3), keepdim=True)
     sd = m.std((2, 3), keepdim=True, unbiased=False)
