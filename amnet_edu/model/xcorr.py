@@ -10,7 +10,7 @@ continuous pixel coordinates (see ``amnet_edu.model.amnet.cell_to_roi``).
 Two implementations with the same result:
 
 * ``xcorr_direct``: one grouped ``F.conv2d`` (PyTorch's conv2d *is* cross-correlation). Kept as
-  the tested reference: at the paper's sizes it costs ~13 GMAC per level, seconds on a CPU.
+  the tested reference: at the paper's sizes it costs ~13 GMAC for the three levels, seconds on a CPU.
 * ``xcorr_fft``: the correlation theorem. ``corr(z, x) = IFFT(FFT(z) * conj(FFT(x)))`` computed
   circularly on an ``Hz x Wz`` grid; for offsets ``0 .. Hz - Ht`` no term wraps around, so the
   valid part is exact. The channel sum is done in the frequency domain, so only one inverse
