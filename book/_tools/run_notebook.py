@@ -19,7 +19,7 @@ import nbformat
 from nbclient import NotebookClient
 
 
-def execute(path: Path, timeout: int = 300) -> float:
+def execute(path: Path, timeout: int = 120) -> float:
     """Run `path` in place; return the seconds it took."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -42,7 +42,7 @@ def execute(path: Path, timeout: int = 300) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="+", type=Path)
-    ap.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    ap.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     args = ap.parse_args(argv)
     for path in args.notebooks:
         print(f"{path}: {execute(path, args.timeout):.1f} s", flush=True)
