@@ -19,7 +19,7 @@ def to_rgb(frame) -> np.ndarray:
         raise ValueError("frame is None (a video that ended, or an image that failed to load?)")
     a = np.asarray(frame)
     if a.dtype == object:
-        raise TypeError(f"frame must be a numeric array, got dtype object")
+        raise TypeError("frame must be a numeric array, got dtype object")
     if a.size == 0:
         raise ValueError(f"frame is empty (shape {a.shape})")
     if a.ndim == 3 and a.shape[2] == 1:

@@ -4,10 +4,9 @@ import itertools
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 from amnet_edu.config import CPU, PAPER, ModelConfig, get_config
-from amnet_edu.model import (AMNet, ANetOnly, DeepContrast, MNet, SiameseAtrousBackbone,
+from amnet_edu.model import (DeepContrast, MNet, SiameseAtrousBackbone,
                              SpotlightFiltering, build_model, cell_to_roi, receptive_field,
                              roi_to_cell, to_response_grid, xcorr_direct, xcorr_fft)
 

@@ -67,7 +67,6 @@ def run(args) -> int:
     cfg = TrainConfig(kind=args.kind, profile=args.profile, steps=args.steps, batch_size=args.batch_size,
                       lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
                       out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at)
-    from .triplets import TripletDataset  # noqa: F401  (weights are passed through TripletDataset)
     result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=np.concatenate([w_syn, w_real]))
     record = {
         "command": " ".join(["amnet-edu", "train"] + sys.argv[2:]) if sys.argv[1:2] == ["train"] else " ".join(sys.argv),
