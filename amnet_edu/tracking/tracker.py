@@ -71,7 +71,7 @@ class Tracker:
 
     def __init__(self, model: torch.nn.Module, config: TrackerConfig | None = None, device=None,
                  name: str | None = None):
-        self.device = default_device(device) if not isinstance(device, torch.device) else device
+        self.device = default_device(device)  # None: the best present; a name or torch.device as given
         self.model = model.to(self.device).eval()
         self.cfg = model.cfg
         self.config = config or TrackerConfig()
