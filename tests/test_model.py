@@ -34,6 +34,25 @@ def test_fft_and_direct_xcorr_agree(B, C, R, T, groups):
     assert _rel_err(out, ref) < 1e-4
 
 
+@pytest.mark.parametrize("B,C,R,T,groups", [
+    (2, 7, 23, 9, (3, 4)),
+    (1, 6, 17, 1, None),               # 1x1 template: the reversal keeps only pixel 0
+    (1, 4, 12, 12, (1, 3)),            # template as large as the ROI
+])
+def test_fft_xcorr_gradients_equal_direct_ones(B, C, R, T, groups):
+    # The hand-written backward of the FFT correlation against autograd through conv2d.
+    g = torch.Generator().manual_seed(R)
+    z = torch.randn(B, C, R, R + 2, generator=g, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(B, C, T, T, generator=g, dtype=torch.float64, requires_grad=True)
+    out_f, out_d = xcorr_fft(z, x, groups), xcorr_direct(z, x, groups)
+    w = torch.randn(out_d.shape, generator=g, dtype=torch.float64)
+    gf = torch.autograd.grad(out_f, (z, x), w)
+    gd = torch.autograd.grad(out_d, (z, x), w)
+    for a, b in zip(gf, gd):
+        assert a.shape == b.shape
+        assert _rel_err(a, b) < 1e-10
+
+
 def test_xcorr_matches_hand_computed_value():
     z = torch.arange(16.0).reshape(1, 1, 4, 4)
     x = torch.tensor([[[[1.0, 0.0], [0.0, -1.0]]]])

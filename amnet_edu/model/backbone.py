@@ -74,7 +74,7 @@ class SiameseAtrousBackbone(nn.Module):
             # ReLU after every layer but the last: as in SiamFC's embedding, the deepest
             # features stay signed, so their correlation is not dominated by a positive offset.
             if i < last:
-                h = torch.relu(h)
+                h = torch.relu_(h)  # in place: the conv output is not needed before ReLU
             outs.append(h)
         # One concatenation in level order (conv1, conv4, conv2, conv5, conv3, conv6); the levels
         # are views of it.

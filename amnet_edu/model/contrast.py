@@ -34,6 +34,6 @@ class DeepContrast(nn.Module):
         maps = {}
         h = z
         for i, conv in enumerate(self.convs):
-            h = torch.relu(conv(h))
+            h = torch.relu_(conv(h))
             maps[f"contrast{i + 1}"] = h
         return (h, maps) if return_maps else h

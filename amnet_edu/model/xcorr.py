@@ -84,37 +84,59 @@ class _XCorrFFT(torch.autograd.Function):
     ``dz = g (*) x`` (a convolution: ``IFFT(G X)``) and ``dx[n] = sum_u z[u + n] g[u]`` (a
     correlation of ``z`` with ``g``: ``IFFT(Z conj(G))``), both exact on the same grid for the
     same reason as the forward. The spectra of the forward are reused, so the backward costs
-    one small transform of ``g`` and two inverse transforms.
+    one small transform of ``g`` and two inverse transforms. ``Xc = conj(FFT(x))`` is what the
+    forward transforms (see ``_circular_reverse``).
     """
 
     @staticmethod
     def forward(ctx, z, x, groups):
         Hz, Wz = z.shape[-2:]
-        Ho, Wo = Hz - x.shape[-2] + 1, Wz - x.shape[-1] + 1
+        Ht, Wt = x.shape[-2:]
+        Ho, Wo = Hz - Ht + 1, Wz - Wt + 1
         Zf = torch.fft.rfft2(z, s=(Hz, Wz))
-        Xf = torch.fft.rfft2(x, s=(Hz, Wz))  # zero-padded to the ROI grid
-        prod = torch.view_as_real(Zf * Xf.conj())                    # [B, C, Hz, Wf, 2]
+        # conj(FFT(x)) is the FFT of x reversed on the circular grid (x_rev[n] = x[-n mod N], real
+        # x): transforming the reversed template gives the conjugate spectrum directly, which
+        # spares materialising a conjugated copy of a [B, C, Hz, Wz/2+1] complex tensor (a
+        # memory pass as long as the product itself at the paper's sizes).
+        Xc = torch.fft.rfft2(_circular_reverse(x, Hz, Wz))
+        prod = torch.view_as_real(Zf * Xc)                              # [B, C, Hz, Wf, 2]
         # Channel sums per group in the frequency domain as one matrix product with a 0/1
-        # group-membership matrix (a GEMM: ~5x faster than summing split views), then one
-        # inverse FFT per output map.
+        # group-membership matrix, then one inverse FFT per output map.
         member = _membership(groups, prod.dtype, prod.device)           # [G, C]
         B, C = prod.shape[:2]
         sums = (member @ prod.reshape(B, C, -1)).reshape(B, len(groups), *prod.shape[2:])
         out = torch.fft.irfft2(torch.view_as_complex(sums.contiguous()), s=(Hz, Wz))[..., :Ho, :Wo]
         if any(ctx.needs_input_grad[:2]):
-            ctx.save_for_backward(Zf, Xf)
-        ctx.groups, ctx.sizes = groups, (Hz, Wz, x.shape[-2], x.shape[-1])
+            ctx.save_for_backward(Zf, Xc)
+        ctx.groups, ctx.sizes = groups, (Hz, Wz, Ht, Wt)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        Zf, Xf = ctx.saved_tensors
+        Zf, Xc = ctx.saved_tensors
         Hz, Wz, Ht, Wt = ctx.sizes
         Gf = torch.fft.rfft2(grad, s=(Hz, Wz))
         Gc = torch.repeat_interleave(Gf, torch.tensor(ctx.groups, device=Gf.device), dim=1)
-        dz = torch.fft.irfft2(Gc * Xf, s=(Hz, Wz)) if ctx.needs_input_grad[0] else None
+        dz = torch.fft.irfft2(Gc * Xc.conj(), s=(Hz, Wz)) if ctx.needs_input_grad[0] else None
         dx = torch.fft.irfft2(Gc.conj() * Zf, s=(Hz, Wz))[..., :Ht, :Wt] if ctx.needs_input_grad[1] else None
         return dz, dx, None
+
+
+def _circular_reverse(x: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """``x`` [..., Ht, Wt] zero-padded to [..., H, W] and reversed circularly: ``out[n] = x[-n mod N]``.
+
+    Row/column 0 stays in place and ``x[m]`` moves to ``N - m``: the template, flipped, sits in
+    the last ``Ht - 1`` rows (columns) with its first row (column) at index 0.
+    """
+    Ht, Wt = x.shape[-2:]
+    out = x.new_zeros(*x.shape[:-2], H, W)
+    f = x.flip((-2, -1))                       # f[a] = x[Ht - 1 - a]
+    # x[m] goes to (N - m) mod N: m = 0 -> 0, m = 1..Ht-1 -> N-1..N-Ht+1
+    out[..., 0, 0] = x[..., 0, 0]
+    out[..., 0, W - Wt + 1:] = f[..., -1, :-1]          # row m = 0, columns m' = Wt-1..1
+    out[..., H - Ht + 1:, 0] = f[..., :-1, -1]          # column m' = 0, rows m = Ht-1..1
+    out[..., H - Ht + 1:, W - Wt + 1:] = f[..., :-1, :-1]
+    return out
 
 
 class XCorr(torch.nn.Module):
