@@ -239,3 +239,40 @@ def test_checkpoint_file_is_a_tracker_name(tmp_path):
     assert tracker.name == "myrun_best" and tracker.model.kind == "anet"
     with pytest.raises(ValueError):
         display_name(str(tmp_path / "missing.pt"))
+
+
+# --- tuning TrackerConfig ------------------------------------------------------------------
+
+def test_parse_setting_converts_to_the_field_type():
+    from amnet_edu.evaluate.tune import parse_setting
+
+    assert parse_setting("scale_radius=0,2") == ("scale_radius", [0, 2])
+    assert parse_setting("window_influence=0.1,0.4") == ("window_influence", [0.1, 0.4])
+    with pytest.raises(ValueError, match="unknown TrackerConfig field"):
+        parse_setting("windw=0.1")
+    with pytest.raises(ValueError, match="name=v1"):
+        parse_setting("window_influence")
+
+
+def test_tune_keeps_the_best_trial_and_runs_each_setting_once():
+    from amnet_edu.data import load_sequence
+    from amnet_edu.evaluate.tune import tune
+    from amnet_edu.tracking import TrackerConfig
+
+    seq = load_sequence(Path(__file__).parents[1] / "data_samples" / "synthetic_pan")
+    seq = _Seq([seq.frame(i) for i in range(8)], seq.boxes[:8], name=seq.name)
+    grid = {"window_influence": [0.25, 0.6], "scale_step": [1.04]}  # 0.25 is the default: a repeat
+    best, trials = tune("amnet", [seq], grid, log=None)
+    assert len(trials) == 3                      # base, 0.6, scale_step=1.04 (0.25 = base, cached)
+    means = [t["mean"] for t in trials]
+    assert max(means) == pytest.approx(next(t["mean"] for t in trials if t["config"] == _asdict(best)))
+    assert all(0.0 <= m <= 1.0 for m in means)
+    assert isinstance(best, TrackerConfig)
+    with pytest.raises(ValueError, match="unknown TrackerConfig fields"):
+        tune("amnet", [seq], {"nope": [1]})
+
+
+def _asdict(cfg):
+    from dataclasses import asdict
+
+    return asdict(cfg)
