@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .config import get_config
+from .device import keep_freed_memory
 from .model import build_model, xcorr_direct, xcorr_fft
 
 __all__ = ["median_ms", "component_times", "tracking_fps", "main"]
@@ -44,7 +45,8 @@ def component_times(profile: str, repeat: int = 15, direct: bool = True, device=
     anet_only = build_model("anet", cfg, seed=0).to(device).eval()
     bb, mnet = amnet.anet.backbone, amnet.mnet
     zf, xf = bb(z), bb(x)
-    c = mnet.contrast(torch.cat([z, zp]))
+    both = torch.cat([z, zp]).contiguous(memory_format=torch.channels_last)  # as MNet feeds it
+    c = mnet.contrast(both)
     ct, cp = c.chunk(2)
     o_sf = mnet.spotlight(ct, cp)
     sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
@@ -56,7 +58,7 @@ def component_times(profile: str, repeat: int = 15, direct: bool = True, device=
         "backbone (ROI)": t(lambda: bb(z)),
         "backbone (template)": t(lambda: bb(x)),
         "xcorr FFT (3 levels)": t(lambda: xcorr_fft(zf, xf, cfg.level_channels)),
-        "deep contrast (both ROIs)": t(lambda: mnet.contrast(torch.cat([z, zp]))),
+        "deep contrast (both ROIs)": t(lambda: mnet.contrast(both)),
         "Spotlight Filtering": t(lambda: mnet.spotlight(ct, cp)),
         "suppression/enhancement": t(lambda: mnet.suppression(o_sf)),
         "MNet": t(lambda: mnet(z, zp)),
@@ -89,9 +91,13 @@ def main(argv=None) -> int:
     p.add_argument("--no-direct", action="store_true", help="skip the slow direct cross-correlation")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--keep-malloc-default", action="store_true",
+                   help="do not call amnet_edu.device.keep_freed_memory (to measure its effect)")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
+    if not a.keep_malloc_default and str(a.device).startswith("cpu"):
+        keep_freed_memory()  # as the tracker and the trainer do on a CPU
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {a.device}; "
           f"median of {a.repeat} runs, batch 1 (ms)")
     results = {prof: component_times(prof, a.repeat, not a.no_direct, a.device) for prof in a.profiles}

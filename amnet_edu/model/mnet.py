@@ -32,7 +32,8 @@ class MNet(nn.Module):
         if z_t.shape != z_prev.shape:
             raise ValueError(f"the two ROIs must have the same shape, got {tuple(z_t.shape)} and {tuple(z_prev.shape)}")
         # One call on the stacked pair: the shared weights of eq. (3), and half the kernel launches.
-        both = torch.cat([z_t, z_prev], dim=0)
+        # channels_last: oneDNN runs these few-channel, large-kernel convolutions ~3x faster in it
+        both = torch.cat([z_t, z_prev], dim=0).contiguous(memory_format=torch.channels_last)
         if return_maps:
             c, cmaps = self.contrast(both, return_maps=True)
         else:

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from ..boxes import validate_box
-from ..device import default_device
+from ..device import default_device, keep_freed_memory
 from ..frames import read_frame, to_rgb
 from ..model.amnet import cell_to_roi
 from ..checkpoint import load_checkpoint, pretrained_path
@@ -86,6 +86,8 @@ class Tracker:
     def __init__(self, model: torch.nn.Module, config: TrackerConfig | None = None, device=None,
                  name: str | None = None):
         self.device = default_device(device)  # None: the best present; a name or torch.device as given
+        if self.device.type == "cpu":
+            keep_freed_memory()  # ~30 % faster forward passes on a CPU, see its docstring
         self.model = model.to(self.device).eval()
         self.cfg = model.cfg
         self.config = config or TrackerConfig()

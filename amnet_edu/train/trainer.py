@@ -22,7 +22,7 @@ import torch.distributed as dist
 
 from ..checkpoint import read_checkpoint, save_checkpoint
 from ..config import get_config
-from ..device import default_device, default_profile
+from ..device import default_device, default_profile, keep_freed_memory
 from ..model.amnet import build_model
 from .triplets import JitterConfig, TripletDataset
 
@@ -111,6 +111,8 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    if device.type == "cpu":
+        keep_freed_memory()  # 2-3x faster FFT correlation per batch, see its docstring
     profile = cfg.profile or default_profile(device)
     mcfg = get_config(profile)
     jitter = JitterConfig(**cfg.jitter)
