@@ -303,3 +303,22 @@ def test_standardise():
     assert torch.allclose(s.mean((2, 3)), torch.zeros(2, 1), atol=1e-4)
     assert torch.allclose(s.std((2, 3), unbiased=False), torch.ones(2, 1), atol=0.05)
     assert float(standardise(torch.zeros(1, 1, 5, 5)).abs().max()) == 0.0  # no response stays 0
+
+
+@pytest.mark.parametrize("i,j,radius", [(10, 20, 2), (0, 0, 1), (64, 63, 2), (5, 5, 0)])
+def test_score_near_equals_the_full_map_around_the_cell(i, j, radius):
+    # The scale search's shortcut (windows gathered, one GEMM per level) must give the cells of
+    # the full normalised, fused O_A map, with the map's border clipping.
+    model = build_model("anet", "cpu", seed=3)
+    anet = model.anet
+    g = torch.Generator().manual_seed(i + j)
+    with torch.no_grad():
+        zf = anet.backbone(torch.rand(1, 3, CPU.roi_size, CPU.roi_size, generator=g))
+        xf = anet.backbone(torch.rand(2, 3, CPU.template_size, CPU.template_size, generator=g))
+        near = anet.score_near(zf, xf, i, j, radius)
+        H = CPU.response_size
+        i0, i1, j0, j1 = max(i - radius, 0), min(i + radius, H - 1), max(j - radius, 0), min(j + radius, H - 1)
+        for s in range(2):
+            full = anet.fuse(anet.level_maps(zf, xf[s:s + 1]))[0, 0]
+            assert near.shape == (2, 1, i1 - i0 + 1, j1 - j0 + 1)
+            assert torch.allclose(near[s, 0], full[i0:i1 + 1, j0:j1 + 1], atol=1e-4)
