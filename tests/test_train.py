@@ -142,3 +142,25 @@ def test_distributed_training_matches_one_process(tmp_path):
     from amnet_edu.model import build_model
     init = build_model("amnet", TINY, seed=1).state_dict()
     assert any(float((init[k] - a[k]).abs().max()) > 1e-4 for k in a)
+
+
+def test_template_is_cut_on_the_true_box_unless_told_otherwise():
+    from amnet_edu.config import CPU
+    from amnet_edu.tracking.crops import crop_square, template_side
+    from amnet_edu.train.triplets import FrameSource, JitterConfig, sample_triplet
+
+    rng0 = np.random.default_rng(5)
+    frame = rng0.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    box = (60.0, 40.0, 30.0, 24.0)
+    src = FrameSource("still", [frame] * 4, np.array([box] * 4))
+    still = dict(size_error=0.0, center_error=0.3, brightness=0.0, contrast=0.0, gray_prob=0.0, flip_prob=0.0)
+    s = template_side(box[2], box[3], 0.5)
+    pad = frame.reshape(-1, 3).mean(axis=0)
+    on_box = crop_square(frame, (75.0, 52.0), s, CPU.template_size, pad)
+    clean = sample_triplet(src, CPU, np.random.default_rng(1), JitterConfig(template_error=0.0, **still))
+    assert np.array_equal(clean["x_prev"], on_box)
+    # the ROIs still sit at the erroneous state: the target is off the map's centre
+    assert np.abs(clean["center"] - (CPU.response_size - 1) / 2).max() > 0.5
+    shared = sample_triplet(src, CPU, np.random.default_rng(1), JitterConfig(template_error=1.0, **still))
+    assert not np.array_equal(shared["x_prev"], on_box)
+    assert np.array_equal(shared["z_t"], clean["z_t"]) and np.array_equal(shared["center"], clean["center"])
