@@ -144,7 +144,7 @@ def test_distributed_training_matches_one_process(tmp_path):
     assert any(float((init[k] - a[k]).abs().max()) > 1e-4 for k in a)
 
 
-def test_template_is_cut_on_the_true_box_unless_told_otherwise():
+def test_template_error_moves_the_template_only():
     from amnet_edu.config import CPU
     from amnet_edu.tracking.crops import crop_square, template_side
     from amnet_edu.train.triplets import FrameSource, JitterConfig, sample_triplet
