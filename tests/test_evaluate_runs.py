@@ -276,3 +276,13 @@ def _asdict(cfg):
     from dataclasses import asdict
 
     return asdict(cfg)
+
+
+def test_make_tracker_passes_a_config_to_the_networks_only():
+    from amnet_edu.tracking import TrackerConfig
+
+    cfg = TrackerConfig(window_influence=0.1)
+    assert make_tracker("amnet", cfg).config == cfg
+    assert make_tracker("anet").config == TrackerConfig()
+    with pytest.raises(ValueError, match="OpenCV tracker"):
+        make_tracker("csrt", cfg)

@@ -35,19 +35,25 @@ def display_name(name: str) -> str:
     return TRACKER_NAMES[key]
 
 
-def make_tracker(name: str):
-    """A fresh tracker for ``name``. AMNet / ANet import PyTorch lazily (only when asked for)."""
+def make_tracker(name: str, config=None):
+    """A fresh tracker for ``name``. AMNet / ANet import PyTorch lazily (only when asked for).
+
+    ``config``: a ``TrackerConfig`` for AMNet / ANet / checkpoint trackers (None: the defaults);
+    OpenCV's trackers take none.
+    """
     canonical = display_name(name)
     ck = _checkpoint(name)
     if ck is not None:
         from ..tracking import Tracker
 
-        tracker = Tracker.from_checkpoint(ck)
+        tracker = Tracker.from_checkpoint(ck, config=config)
     elif canonical in ("AMNet", "ANet"):
         from ..tracking import Tracker  # lazy: torch is heavy, OpenCV runs do not need it
 
-        tracker = Tracker.from_pretrained(canonical.lower())
+        tracker = Tracker.from_pretrained(canonical.lower(), config=config)
     else:
+        if config is not None:
+            raise ValueError(f"{canonical} is an OpenCV tracker: it takes no TrackerConfig")
         from .opencv_trackers import OpenCVTracker
 
         tracker = OpenCVTracker(canonical)

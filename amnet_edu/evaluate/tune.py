@@ -25,23 +25,16 @@ import numpy as np
 
 from .metrics import sequence_metrics
 from .ope import run_ope
+from .registry import make_tracker
 
 __all__ = ["tune", "score_config", "parse_setting"]
-
-
-def _make_tracker(tracker: str, config):
-    from ..tracking import Tracker
-
-    if tracker.endswith(".pt"):
-        return Tracker.from_checkpoint(tracker, config=config)
-    return Tracker.from_pretrained(tracker, config=config)
 
 
 def score_config(tracker: str, config, sequences) -> dict:
     """Success AUC per sequence name and their mean for ``tracker`` with ``config``."""
     per = {}
     for seq in sequences:
-        run = run_ope(lambda: _make_tracker(tracker, config), seq)
+        run = run_ope(lambda: make_tracker(tracker, config), seq)
         per[seq.name] = sequence_metrics(run["boxes"], seq.boxes)["success_auc"]
     return {"per_sequence": per, "mean": float(np.mean(list(per.values())))}
 

@@ -115,17 +115,11 @@ class ANet(nn.Module):
         already has it (the tracker computes its scale-search templates in one batch); the
         template's per-layer maps are then not in ``return_maps``' dictionary.
         """
-        xmaps = {}
-        if return_maps:
-            zf, zmaps = self.backbone(z_t, return_maps=True)
-            if template_features is None:
-                xf, xmaps = self.backbone(x_prev, return_maps=True)
-        else:
-            zf = self.backbone(z_t)
-            if template_features is None:
-                xf = self.backbone(x_prev)
+        zf, zmaps = self.backbone(z_t, return_maps=True) if return_maps else (self.backbone(z_t), {})
         if template_features is not None:
-            xf = template_features
+            xf, xmaps = template_features, {}
+        else:
+            xf, xmaps = self.backbone(x_prev, return_maps=True) if return_maps else (self.backbone(x_prev), {})
         levels = self.level_maps(zf, xf)
         o_a = self.fuse(levels)
         if not return_maps:

@@ -25,7 +25,15 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["template_side", "crop_square", "crop_to_frame", "frame_to_crop"]
+__all__ = ["channel_means", "template_side", "crop_square", "crop_to_frame", "frame_to_crop"]
+
+
+def channel_means(frame: np.ndarray) -> np.ndarray:
+    """Per-channel mean of an RGB uint8 frame [H, W, 3] (the crops' padding colour), float64 [3].
+
+    OpenCV's ``cv2.mean`` (~20x faster than numpy's on a large frame).
+    """
+    return np.asarray(cv2.mean(frame)[:3])
 
 
 def template_side(w: float, h: float, context: float = 0.5) -> float:

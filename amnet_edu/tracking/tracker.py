@@ -33,7 +33,6 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Iterable
 
-import cv2
 import numpy as np
 import torch
 
@@ -42,7 +41,7 @@ from ..device import default_device, keep_freed_memory
 from ..frames import read_frame, to_rgb
 from ..model.amnet import cell_to_roi
 from ..checkpoint import load_checkpoint, pretrained_path
-from .crops import crop_square, template_side
+from .crops import channel_means, crop_square, template_side
 
 __all__ = ["Tracker", "TrackerConfig"]
 
@@ -114,7 +113,7 @@ class Tracker:
         self._center = np.array([x + w / 2.0, y + h / 2.0])
         self._size = np.array([w, h], dtype=np.float64)
         self._prev = frame
-        self._prev_mean = _channel_means(frame)
+        self._prev_mean = channel_means(frame)
         self._template_features = None
         H = self.cfg.response_size
         hann = np.hanning(H + 2)[1:-1]
@@ -138,7 +137,7 @@ class Tracker:
         s = template_side(w, h, tc.context)
         S = tc.roi_factor * s
         c = tuple(self._center)
-        mean = _channel_means(frame)
+        mean = channel_means(frame)
         tmpl = crop_square(self._prev, c, s, T, self._prev_mean)
         roi = crop_square(frame, c, S, R, mean)
         roi_prev = crop_square(self._prev, c, S, R, self._prev_mean)
@@ -220,11 +219,6 @@ class Tracker:
 
     def __repr__(self):
         return f"Tracker(name={self.name!r}, profile={self.cfg.name!r}, device={self.device}, config={asdict(self.config)})"
-
-
-def _channel_means(frame: np.ndarray) -> np.ndarray:
-    """Per-channel mean of an RGB uint8 frame (the crops' padding colour); OpenCV's is ~20x numpy's."""
-    return np.asarray(cv2.mean(frame)[:3])
 
 
 def _parabola(score: np.ndarray, i: int, j: int) -> tuple[float, float]:

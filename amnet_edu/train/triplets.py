@@ -33,7 +33,7 @@ import torch
 
 from ..config import ModelConfig
 from ..model.amnet import roi_to_cell
-from ..tracking.crops import crop_square, frame_to_crop, template_side
+from ..tracking.crops import channel_means, crop_square, frame_to_crop, template_side
 
 __all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "FrameSource"]
 
@@ -109,7 +109,7 @@ def sample_triplet(src: FrameSource, cfg: ModelConfig, rng: np.random.Generator,
     s = template_side(ew, eh, jitter.context)
     S = jitter.roi_factor * s
     f_prev, f_t = src.frame(a), src.frame(t)
-    pad = f_prev.reshape(-1, 3).mean(axis=0)
+    pad = channel_means(f_prev)
     # The label is where the target is at t: with template_error=1 that is the template's
     # content displaced *and* re-centred on the object, with 0 just the content's displacement.
     f = jitter.template_error
