@@ -3,6 +3,7 @@
     amnet-edu train     ...   train AMNet / ANet-only (see ``amnet-edu train -h``)
     amnet-edu evaluate  ...   OPE / VOT-style evaluation of trackers on a folder of sequences
     amnet-edu bench     ...   where the forward time goes, per component and profile
+    amnet-edu diagnose  ...   what each stream's map has learned (hit rates on the val split)
     amnet-edu track VIDEO_OR_FOLDER --box X Y W H [--out boxes.txt]   track one sequence
 """
 from __future__ import annotations
@@ -69,6 +70,9 @@ def main(argv=None) -> int:
     if cmd == "evaluate":
         from .evaluate.report import main as eval_main
         return eval_main(rest)
+    if cmd == "diagnose":
+        from .evaluate.diagnostics import main as diag_main
+        return diag_main(rest)
     if cmd == "bench":
         from .bench import main as bench_main
         return bench_main(rest)

@@ -1,4 +1,5 @@
-"""Run by tests/test_train.py, alone or under torchrun: 3 tiny training steps, weights saved by rank 0."""
+"""Run by tests/test_train.py, alone or under torchrun: 3 tiny training steps in float64, weights
+saved by rank 0."""
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from amnet_edu.train import train  # noqa: E402
 def main(out: str) -> None:
     torch.set_num_threads(1)
     srcs = [_square_source(seed=1), _square_source(seed=2)]
-    result = train(_tiny_cfg(out, 3), srcs, progress=False, log=lambda *a: None)
+    result = train(_tiny_cfg(out, 3, dtype="float64"), srcs, progress=False, log=lambda *a: None)
     if not dist.is_initialized() or dist.get_rank() == 0:
         torch.save(result["model"].state_dict(), Path(out) / "weights.pt.tmp")
         Path(out, "weights.pt.tmp").rename(Path(out) / "weights.pt")

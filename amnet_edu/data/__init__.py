@@ -5,15 +5,16 @@ downloader are imported on first use.
 """
 from __future__ import annotations
 
-from .sequences import (Sequence, find_sequences, load_mot, load_otb, load_sequence, load_video,
-                        load_vot, shared_data_root)
+from .sequences import (Sequence, find_sequences, load_clip, load_mot, load_otb, load_sequence,
+                        load_video, load_vot, shared_data_root)
+from .collection import load_collection, read_index, train_data_root
 # Imported eagerly (stdlib only): the module and the function share the name ``download``, and
 # binding the function here keeps ``amnet_edu.data.download`` the function.
 from .download import download, fetch_otb_sequence
 
 __all__ = [
-    "Sequence", "load_otb", "load_vot", "load_mot", "load_video", "load_sequence",
-    "find_sequences", "shared_data_root", "SyntheticSequence", "SyntheticOptions",
+    "Sequence", "load_otb", "load_vot", "load_mot", "load_video", "load_clip", "load_sequence",
+    "find_sequences", "shared_data_root", "load_collection", "read_index", "train_data_root", "SyntheticSequence", "SyntheticOptions",
     "make_sequence", "make_dataset", "save_otb", "download", "fetch_otb_sequence",
 ]
 

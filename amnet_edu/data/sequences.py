@@ -13,6 +13,7 @@ Layouts (``folder`` is one sequence):
 - VOT2014 / VOT-TIR: frames at the folder root, ``groundtruth.txt``, ``NAME.label`` flags.
 - VOT2016+: ``color/00000001.jpg ...``, ``groundtruth.txt``, ``NAME.tag`` flags, ``sequence``.
 - MOT: ``img1/``, ``gt/gt.txt`` (``frame,id,x,y,w,h,conf,class,visibility``), ``seqinfo.ini``.
+- clip (the project's training collection): ``video.mp4``, ``groundtruth.txt`` (0-based), ``meta.json``.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from ..boxes import polygon_to_rect, validate_box
 from ..frames import read_frame, to_rgb
 
 __all__ = [
-    "Sequence", "load_otb", "load_vot", "load_mot", "load_video", "load_sequence",
+    "Sequence", "load_otb", "load_vot", "load_mot", "load_video", "load_clip", "load_sequence",
     "find_sequences", "shared_data_root", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES",
 ]
 
@@ -370,9 +371,41 @@ def _detect_layout(folder: Path) -> str | None:
         return "mot"
     if (folder / "img").is_dir() and any(folder.glob("groundtruth_rect*.txt")):
         return "otb"
+    if (folder / "groundtruth.txt").exists() and (folder / "video.mp4").exists():
+        return "clip"
     if (folder / "groundtruth.txt").exists():
         return "vot"
     return None
+
+
+def load_clip(folder) -> Sequence:
+    """Load a sequence stored as one video: ``video.mp4`` + ``groundtruth.txt`` (+ ``meta.json``).
+
+    The layout of the project's training collection (``../shared/data/train``): one video frame
+    per annotated frame, ``groundtruth.txt`` with one ``x,y,w,h`` line per frame in **0-based**
+    pixels of the video's frames, ``nan`` lines where the target is absent. ``meta.json`` (where
+    the clip comes from) goes into ``info["meta"]``. The frame count is checked against the box
+    count by decoding only when the container does not say.
+    """
+    import cv2
+
+    folder = _require(Path(folder), "clip folder")
+    video = _require(folder / "video.mp4", "clip video")
+    gt = _require(folder / "groundtruth.txt", "clip ground truth")
+    boxes = _parse_boxes(gt, allow_polygons=False, one_based=False)
+    cap = cv2.VideoCapture(str(video))
+    try:
+        if not cap.isOpened():
+            raise ValueError(f"OpenCV could not open video {video}")
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+    if n > 0 and n != len(boxes):
+        raise ValueError(f"{folder.name}: {video.name} has {n} frames but {gt.name} has {len(boxes)} boxes")
+    info: dict = {"folder": folder}
+    if (folder / "meta.json").exists():
+        info["meta"] = json.loads((folder / "meta.json").read_text())
+    return Sequence(folder.name, None, boxes, {}, video_path=video, layout="clip", info=info)
 
 
 def load_sequence(path, first_box=None) -> Sequence:
@@ -387,8 +420,8 @@ def load_sequence(path, first_box=None) -> Sequence:
     layout = _detect_layout(path)
     if layout is None:
         raise ValueError(f"{path}: no known sequence layout (OTB: img/ + groundtruth_rect.txt; "
-                         "VOT: groundtruth.txt; MOT: img1/ + gt/gt.txt)")
-    return {"mot": load_mot, "otb": load_otb, "vot": load_vot}[layout](path)
+                         "VOT: groundtruth.txt; MOT: img1/ + gt/gt.txt; clip: video.mp4 + groundtruth.txt)")
+    return {"mot": load_mot, "otb": load_otb, "vot": load_vot, "clip": load_clip}[layout](path)
 
 
 def find_sequences(root, max_depth: int = 3) -> list[Sequence]:

@@ -7,9 +7,17 @@ Examples::
     torchrun --nproc_per_node 2 -m amnet_edu.train --kind amnet --steps 100 --out runs/ddp
     amnet-edu train ... --export amnet_edu/weights/amnet_cpu.pt           # ship the best weights
 
-The data: ``--synthetic N`` generated sequences plus ``--real NAME ...`` shared sequences
-(default: ``TRAIN_SEQUENCES``; ``--real`` with no names = synthetic only). Re-running the same
-command resumes from ``<out>/last.pt``.
+The data, mixed by explicit shares (``--mix``): ``collection`` (the ``train`` split of the
+training collection, ``../shared/data/train``, through the crop cache), ``synthetic`` (``--synthetic
+N`` generated sequences) and ``real`` (``--real NAME ...`` short shared sequences; default
+``TRAIN_SEQUENCES``). Default mix: ``synthetic=0.5,real=0.5`` (how the shipped cpu weights were
+trained; ``--real-weight`` sets the real share). Validation (checkpoint choice) uses the
+collection's ``val`` split when the collection is in the mix, else generated sequences.
+``--recipe paper|ours`` picks the loss, the stream supervision and the triplets
+(``TrainConfig.paper()`` / ``.ours()``). Re-running the same command resumes from
+``<out>/last.pt``; a changed setting is refused.
+
+    amnet-edu train --recipe ours --mix collection=0.9,synthetic=0.1 --workers 1 --out runs/ours_amnet
 """
 from __future__ import annotations
 
@@ -40,6 +48,11 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     p.add_argument("--synthetic", type=int, default=150, help="number of generated training sequences")
     p.add_argument("--real", nargs="*", default=list(TRAIN_SEQUENCES), help="shared sequences to train on")
     p.add_argument("--real-weight", type=float, default=0.5, help="share of samples drawn from real sequences")
+    p.add_argument("--mix", default=None,
+                   help="explicit shares, e.g. collection=0.9,synthetic=0.1 (overrides --real-weight)")
+    p.add_argument("--recipe", default="paper", choices=["paper", "ours"],
+                   help="loss, stream supervision and triplets: TrainConfig.paper() or .ours()")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--val-every", type=int, default=200)
     p.add_argument("--stop-at", type=int, default=None,
                    help="stop (with a checkpoint) at this step; the same command resumes later")
@@ -51,27 +64,60 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     return p
 
 
+def parse_mix(text: str) -> dict:
+    """``"collection=0.9,synthetic=0.1"`` -> ``{"collection": 0.9, "synthetic": 0.1}``."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        if name not in ("collection", "synthetic", "real") or not value:
+            raise SystemExit(f"--mix: expected NAME=SHARE with NAME in collection, synthetic, real; got {part!r}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise SystemExit(f"--mix: {value!r} is not a number") from None
+        if out[name] < 0:
+            raise SystemExit(f"--mix: share of {name} must be >= 0")
+    return out
+
+
 def run(args) -> int:
+    from ..config import get_config
+    from ..device import default_device, default_profile
+    from .sources import collection_sources, mix_weights
+
     t0 = time.time()
-    syn = synthetic_sources(args.synthetic, seed=args.seed) if args.synthetic else []
-    real = real_sources(args.real) if args.real else []
-    if not syn and not real:
-        raise SystemExit("no training data: use --synthetic N and/or --real NAME ...")
-    sources = syn + real
-    # Half the samples (``--real-weight``) from real footage, spread over its annotated frames.
-    w_syn = np.full(len(syn), (1 - args.real_weight) / max(len(syn), 1)) if real else np.ones(len(syn))
-    n_real = sum(s.valid.size for s in real)
-    w_real = np.array([args.real_weight * s.valid.size / n_real for s in real]) if syn else \
-        np.array([s.valid.size for s in real], dtype=float)
-    val = synthetic_sources(16, seed=args.seed + 7777) if args.synthetic else real
-    cfg = TrainConfig(kind=args.kind, profile=args.profile, steps=args.steps, batch_size=args.batch_size,
-                      lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
-                      out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at)
-    result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=np.concatenate([w_syn, w_real]))
+    mix = parse_mix(args.mix) if args.mix else {"synthetic": 1 - args.real_weight, "real": args.real_weight}
+    profile = args.profile or default_profile(default_device(args.device))
+    T = get_config(profile).template_size
+    groups = {}
+    if mix.get("synthetic", 0) > 0 and args.synthetic:
+        groups["synthetic"] = (synthetic_sources(args.synthetic, seed=args.seed), mix["synthetic"])
+    if mix.get("real", 0) > 0 and args.real:
+        groups["real"] = (real_sources(args.real), mix["real"])
+    if mix.get("collection", 0) > 0:
+        groups["collection"] = (collection_sources("train", T), mix["collection"])
+    if not groups:
+        raise SystemExit("no training data: give --mix with a positive share of collection, synthetic "
+                         "(with --synthetic N) or real (with --real NAME ...)")
+    # Without a mix the shipped runs drew real sequences by their frames: keep that.
+    sources, weights = mix_weights(groups, per_sequence="sqrt" if args.mix else "frames")
+    if "collection" in groups:
+        val = collection_sources("val", T)
+    elif args.synthetic:
+        val = synthetic_sources(16, seed=args.seed + 7777)
+    else:
+        val = groups["real"][0]
+    recipe = TrainConfig.ours if args.recipe == "ours" else TrainConfig.paper
+    cfg = recipe(kind=args.kind, profile=profile, steps=args.steps, batch_size=args.batch_size,
+                 lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
+                 out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at,
+                 workers=args.workers)
+    result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=weights)
     record = {
         "command": " ".join(["amnet-edu", "train"] + sys.argv[2:]) if sys.argv[1:2] == ["train"] else " ".join(sys.argv),
         "train_config": asdict(cfg), "profile": result["profile"], "synthetic_sequences": args.synthetic,
-        "real_sequences": list(args.real), "real_weight": args.real_weight,
+        "real_sequences": list(args.real), "real_weight": args.real_weight, "mix": mix, "recipe": args.recipe,
+        "sources": len(sources),
         "best_val_loss": result["best_val_loss"], "wall_seconds_this_invocation": round(time.time() - t0, 1),
         "steps_done": result["history"][-1]["step"] if result["history"] else 0,
         "torch": torch.__version__, "platform": platform.platform(), "threads": torch.get_num_threads(),

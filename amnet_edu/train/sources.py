@@ -1,11 +1,14 @@
-"""Where training triplets come from: shared real sequences and generated synthetic ones."""
+"""Where training triplets come from: the training collection (real clips, through the crop
+cache), the short shared benchmark sequences, and generated synthetic ones; ``mix_weights``
+mixes groups of sources by explicit weights."""
 from __future__ import annotations
 
 import numpy as np
 
 from .triplets import FrameSource
 
-__all__ = ["real_sources", "synthetic_sources", "TRAIN_SEQUENCES", "HELD_OUT_SEQUENCES"]
+__all__ = ["real_sources", "synthetic_sources", "collection_sources", "mix_weights", "TRAIN_SEQUENCES",
+           "HELD_OUT_SEQUENCES"]
 
 # The split used for the shipped weights: the VOT2017 sequences (and the MOT17 cuts) train,
 # every sequence of another benchmark edition is held out for evaluation.
@@ -54,3 +57,44 @@ def synthetic_sources(count: int, seed: int = 0, num_frames: int = 60, size=(240
         seq = make_sequence(seed * 100000 + i, num_frames=num_frames, size=size)
         out.append(FrameSource(seq.name, seq.images, seq.boxes))
     return out
+
+
+def collection_sources(split: str, template_size: int, root=None, cache_dir=None, cache_config=None,
+                       log=print) -> list:
+    """The ``split`` (``"train"`` or ``"val"``) of the training collection as ``CachedSource`` s.
+
+    Frames are decoded once into the crop cache (``train.cache``; built on first use, reused
+    after); ``template_size`` is the profile's ``T``.
+    """
+    from ..data import load_collection
+    from .cache import CacheConfig, CropCache
+
+    seqs = load_collection(root, split=split)
+    cache = CropCache.build(seqs, template_size, cache_config or CacheConfig(), cache_dir=cache_dir, log=log)
+    return [s for s in cache.sources() if s.valid.size >= 2]
+
+
+def mix_weights(groups: dict, per_sequence: str = "sqrt") -> tuple[list, np.ndarray]:
+    """Flatten ``{group: (sources, share)}`` into ``(sources, weights)`` for ``TripletDataset``.
+
+    Each group is drawn with probability ``share / sum(shares)`` (groups without sources are
+    dropped and the rest renormalised). Inside a group a sequence is drawn in proportion to
+    ``per_sequence`` of its annotated frames: ``"frames"`` (every frame equally likely),
+    ``"sqrt"`` (long sequences count less than their length: the default, so a 3000-frame clip
+    does not drown 60 short ones) or ``"uniform"``.
+    """
+    fn = {"frames": lambda n: float(n), "sqrt": lambda n: float(np.sqrt(n)), "uniform": lambda n: 1.0}
+    if per_sequence not in fn:
+        raise ValueError(f"per_sequence must be one of {sorted(fn)}, got {per_sequence!r}")
+    live = {g: (list(srcs), float(share)) for g, (srcs, share) in groups.items() if len(srcs) and share > 0}
+    if any(share < 0 for _, share in groups.values()):
+        raise ValueError(f"source shares must be >= 0: {({g: v[1] for g, v in groups.items()})}")
+    if not live:
+        raise ValueError("no training data: every group is empty or has share 0")
+    total = sum(share for _, share in live.values())
+    sources, weights = [], []
+    for srcs, share in live.values():
+        w = np.array([fn[per_sequence](s.valid.size) for s in srcs])
+        sources += srcs
+        weights.append(share / total * w / w.sum())
+    return sources, np.concatenate(weights)

@@ -7,6 +7,27 @@ validation, checkpoints (``last.pt``, ``best.pt``) and exact resume. Under ``tor
 with DistributedDataParallel: the global batch is split across processes, each sample index
 being the same as in a single-process run, so the result matches one process up to float
 rounding (gradients are averaged by all-reduce instead of summed in one place).
+
+Two named recipes (``TrainConfig.paper()`` and ``TrainConfig.ours()``) differ in the loss and in
+what supervises the streams:
+
+* ``loss="mse"``: the paper's eq. (8), squared error of the sigmoid output to the Gaussian map,
+  summed over the cells. ``loss="bce"`` (ours): a logistic loss with the Gaussian map as soft
+  label, positive and negative cells weighted to equal total mass (``balanced_bce``): the
+  Gaussian's peak is a few cells out of thousands, and squared error lets a flat near-zero map
+  score well.
+* ``aux_weight`` > 0 (ours, AMNet only): *deep supervision* of each stream. ``O_A`` and the
+  standardised ``O_M`` each get the same loss as the fused output (``O_M`` through a learned
+  scale and bias, ``StreamHeads``), weighted by ``aux_weight``. Trained only through the 1x1
+  fusion, as the paper does, the motion stream learned nothing useful on real footage here; a
+  probe that gave MNet its own loss learned in minutes (``../shared/notes/measurements.md``).
+  ``ANetOnly`` has no second stream and its output *is* ``O_A``, so it gets no auxiliary term.
+
+Training batches are built by ``DataLoader`` worker processes (``workers``) from the per-index
+deterministic ``TripletDataset``; the batch of step ``k`` is always items ``[k B, (k + 1) B)``,
+so resuming at any step, with any number of workers, sees exactly the data of one whole run.
+A resumed run refuses a changed configuration (only where its output goes, how often it
+reports and how it runs may change: ``RESUME_MAY_CHANGE``).
 """
 from __future__ import annotations
 
@@ -26,7 +47,7 @@ from ..device import default_device, default_profile, keep_freed_memory
 from ..model.amnet import build_model
 from .triplets import JitterConfig, TripletDataset
 
-__all__ = ["TrainConfig", "train", "loss_fn", "lr_at"]
+__all__ = ["TrainConfig", "train", "loss_fn", "balanced_bce", "lr_at", "StreamHeads", "LOSSES", "RESUME_MAY_CHANGE"]
 
 
 @dataclass
@@ -48,6 +69,28 @@ class TrainConfig:
     threads: int | None = None
     jitter: dict = field(default_factory=dict)
     stop_at: int | None = None          # stop (with a checkpoint) at this step; rerun to resume
+    loss: str = "mse"                   # "mse" (the paper's eq. 8) or "bce" (balanced logistic, ours)
+    aux_weight: float = 0.0             # deep supervision of O_A and O_M (AMNet only; 0 = the paper)
+    workers: int = 0                    # DataLoader worker processes building the batches
+    dtype: str = "float32"              # "float64" for exactness checks (the DDP test)
+
+    @classmethod
+    def paper(cls, **changes) -> "TrainConfig":
+        """Section 4.2's recipe: squared error on the fused output only, the paper's triplets."""
+        return cls(**{"loss": "mse", "aux_weight": 0.0, "jitter": {}, **changes})
+
+    @classmethod
+    def ours(cls, **changes) -> "TrainConfig":
+        """Our recipe: balanced logistic loss, deep supervision of both streams, anchored
+        triplets with augmentations (``JitterConfig.ours()``), the paper's optimiser."""
+        from .triplets import JitterConfig
+
+        jitter = {k: v for k, v in asdict(JitterConfig.ours()).items() if v != getattr(JitterConfig(), k)}
+        return cls(**{"loss": "bce", "aux_weight": 0.5, "jitter": jitter, **changes})
+
+
+# Fields a resumed run may change: where it writes, how often it reports, how it runs.
+RESUME_MAY_CHANGE = ("out_dir", "device", "threads", "stop_at", "val_every", "checkpoint_every", "workers")
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -65,6 +108,46 @@ def loss_fn(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((pred - target) ** 2).flatten(1).sum(1).mean()
 
 
+def balanced_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Logistic loss with the Gaussian map ``target`` in [0, 1] as soft label, on ``logits``
+    [B, 1, H, W]: ``sum_j w_j BCE(logit_j, t_j)`` per sample with the label's positive mass
+    ``t_j`` and negative mass ``1 - t_j`` each weighted to half the map
+    (``w_j = t_j / (2 sum t) + (1 - t_j) / (2 sum (1 - t))``, as counts), averaged over the batch.
+    """
+    t = target.flatten(1)
+    pos = t / (2 * t.sum(1, keepdim=True).clamp_min(1e-6))
+    neg = (1 - t) / (2 * (1 - t).sum(1, keepdim=True).clamp_min(1e-6))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits.flatten(1), t, reduction="none")
+    return ((pos + neg) * bce).sum(1).mean()
+
+
+def _mse_on_logits(logits, target):
+    return loss_fn(torch.sigmoid(logits), target)
+
+
+LOSSES = {"mse": _mse_on_logits, "bce": balanced_bce}
+
+
+class StreamHeads(torch.nn.Module):
+    """Deep supervision of the two streams (training only, not part of the tracker's model).
+
+    ``O_A`` is already a logit map (ANet's own 1x1 fusion has a bias); the standardised
+    ``O_M_grid`` gets a learned scale and bias (a 1x1 convolution on one channel), started at the
+    scale AMNet's fusion starts with. A map's maximum is unchanged by a positive scale, so the
+    stream diagnostics look at ``O_M`` itself.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.motion = torch.nn.Conv2d(1, 1, 1)
+        with torch.no_grad():
+            self.motion.weight.fill_(1.0)
+            self.motion.bias.fill_(-3.0)
+
+    def forward(self, maps: dict) -> dict:
+        return {"O_A": maps["O_A"], "O_M": self.motion(maps["O_M_grid"])}
+
+
 def _peak_error(pred: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
     """Distance in cells between each map's maximum and the target's centre."""
     B, _, H, W = pred.shape
@@ -73,30 +156,72 @@ def _peak_error(pred: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
     return (ij - center).norm(dim=1)
 
 
-def _batch(ds, indices, device):
+def _batch(ds, indices, device, dtype=torch.float32):
     items = [ds[int(k)] for k in indices]
-    return {key: torch.stack([it[key] for it in items]).to(device) for key in items[0]}
+    return {key: torch.stack([it[key] for it in items]).to(device, dtype) for key in items[0]}
 
 
-def evaluate_loss(model, ds, device, batch_size=16) -> dict:
+class _StepBatches(torch.utils.data.Sampler):
+    """Indices of the batches of steps ``start..end-1`` (this process's share under DDP)."""
+
+    def __init__(self, start: int, end: int, batch_size: int, rank: int, per_rank: int):
+        self.start, self.end, self.B, self.rank, self.per_rank = start, end, batch_size, rank, per_rank
+
+    def __iter__(self):
+        for step in range(self.start, self.end):
+            first = step * self.B + self.rank * self.per_rank
+            yield list(range(first, first + self.per_rank))
+
+    def __len__(self):
+        return max(self.end - self.start, 0)
+
+
+def _stack(items):
+    return {key: torch.stack([it[key] for it in items]) for key in items[0]}
+
+
+def evaluate_loss(model, ds, device, batch_size=16, loss: str = "mse", dtype=torch.float32) -> dict:
+    """Validation: the training loss of the output, its peak error in cells, and for AMNet the
+    fraction of samples whose ``O_A`` / ``O_M`` / output maximum lies within 2 cells of the target."""
     model.eval()
-    losses, errs = [], []
+    losses, errs, streams = [], [], {"O_A": [], "O_M_grid": []}
     with torch.no_grad():
         for start in range(0, len(ds), batch_size):
-            b = _batch(ds, range(start, min(start + batch_size, len(ds))), device)
-            pred = model(b["z_t"], b["z_prev"], b["x_prev"])
-            losses.append(float(loss_fn(pred, b["target"])) * len(b["target"]))
-            errs.append(_peak_error(pred, b["center"]).cpu())
+            b = _batch(ds, range(start, min(start + batch_size, len(ds))), device, dtype)
+            logits, maps = model(b["z_t"], b["z_prev"], b["x_prev"], return_maps=True, logits=True)
+            losses.append(float(LOSSES[loss](logits, b["target"])) * len(b["target"]))
+            errs.append(_peak_error(logits, b["center"]).cpu())
+            for k in streams:
+                if k in maps:
+                    streams[k].append(_peak_error(maps[k], b["center"]).cpu())
     model.train()
     e = torch.cat(errs)
-    return {"val_loss": sum(losses) / len(ds), "val_peak_err": float(e.mean()),
-            "val_within_2": float((e <= 2).float().mean())}
+    out = {"val_loss": sum(losses) / len(ds), "val_peak_err": float(e.mean()),
+           "val_within_2": float((e <= 2).float().mean())}
+    for k, v in streams.items():
+        if v:
+            out[f"val_within_2_{k.split('_grid')[0]}"] = float((torch.cat(v) <= 2).float().mean())
+    return out
+
+
+def _check_resume(saved: dict, cfg: TrainConfig, path) -> None:
+    now = json.loads(json.dumps(asdict(cfg)))  # tuples -> lists, as stored
+    changed = {k: (saved.get(k), now[k]) for k in now
+               if k not in RESUME_MAY_CHANGE and saved.get(k, _DEFAULTS.get(k)) != now[k]}
+    if changed:
+        raise ValueError(f"{path} was trained with another configuration; resuming would mix two runs. "
+                         f"Changed: {changed}. Use a new --out, or the run's own settings.")
+
+
+_DEFAULTS = json.loads(json.dumps(asdict(TrainConfig())))
 
 
 def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, log=print, weights=None) -> dict:
     """Train per ``cfg`` on triplets drawn from ``sources`` (``FrameSource`` list); returns the history.
 
-    Resumes from ``out_dir/last.pt`` if it exists. Returns ``{"history": [...], "best": ...}``.
+    ``weights``: one per source, how often each is drawn (``sources.mix_weights`` builds them).
+    Resumes from ``out_dir/last.pt`` if it exists (and refuses if ``cfg`` changed what is trained).
+    Returns ``{"history": [...], "best_val_loss": ..., "model": ..., "profile": ...}``.
     """
     distributed = dist.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank, world = 0, 1
@@ -106,6 +231,11 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         rank, world = dist.get_rank(), dist.get_world_size()
         if cfg.batch_size % world:
             raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the {world} processes")
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"unknown loss {cfg.loss!r}; choose one of {sorted(LOSSES)}")
+    dtype = {"float32": torch.float32, "float64": torch.float64}.get(cfg.dtype)
+    if dtype is None:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {cfg.dtype!r}")
     device = default_device(cfg.device)
     if distributed and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
@@ -116,14 +246,21 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
     profile = cfg.profile or default_profile(device)
     mcfg = get_config(profile)
     jitter = JitterConfig(**cfg.jitter)
-    model = build_model(cfg.kind, mcfg, seed=cfg.seed).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    model = build_model(cfg.kind, mcfg, seed=cfg.seed).to(device, dtype)
+    aux = cfg.aux_weight > 0 and cfg.kind == "amnet"
+    heads = StreamHeads().to(device, dtype) if aux else None
+    params = list(model.parameters()) + (list(heads.parameters()) if heads is not None else [])
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     out = Path(cfg.out_dir)
     step, history, best = 0, [], math.inf
     last = out / "last.pt"
     if last.exists():
         ck = read_checkpoint(last)
+        if "train_config" in ck:
+            _check_resume(json.loads(ck["train_config"]), cfg, last)
         model.load_state_dict(ck["state_dict"])
+        if heads is not None and "heads" in ck:
+            heads.load_state_dict(ck["heads"])
         opt.load_state_dict(ck["optimizer"])
         step, history = int(ck["step"]), json.loads(ck["history"])
         best = min([h["val_loss"] for h in history if "val_loss" in h], default=math.inf)
@@ -136,36 +273,50 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
     if distributed:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     per_rank = cfg.batch_size // world
+    end = min(cfg.steps, cfg.stop_at) if cfg.stop_at else cfg.steps
+    loader = torch.utils.data.DataLoader(train_ds, batch_sampler=_StepBatches(step, end, cfg.batch_size, rank, per_rank),
+                                         num_workers=cfg.workers, collate_fn=_stack,
+                                         persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
     bar = None
     if progress and rank == 0:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, initial=step, desc=f"train {cfg.kind}/{profile}", dynamic_ncols=True)
     model.train()
     t0 = time.perf_counter()
-    end = min(cfg.steps, cfg.stop_at) if cfg.stop_at else cfg.steps
-    while step < end:
+    criterion = LOSSES[cfg.loss]
+    for b in loader:
+        b = {k: v.to(device, dtype) for k, v in b.items()}
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
-        first = step * cfg.batch_size + rank * per_rank
-        b = _batch(train_ds, range(first, first + per_rank), device)
-        pred = net(b["z_t"], b["z_prev"], b["x_prev"])
-        loss = loss_fn(pred, b["target"])
+        if aux:
+            logits, maps = net(b["z_t"], b["z_prev"], b["x_prev"], return_maps=True, logits=True)
+            main = criterion(logits, b["target"])
+            streams = heads(maps)
+            parts = {k: criterion(v, b["target"]) for k, v in streams.items()}
+            loss = main + cfg.aux_weight * sum(parts.values())
+        else:
+            logits = net(b["z_t"], b["z_prev"], b["x_prev"], logits=True)
+            main = loss = criterion(logits, b["target"])
+            parts = {}
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
-        rec = {"step": step, "loss": float(loss.detach()), "lr": lr_at(step - 1, cfg), "seconds": time.perf_counter() - t0}
+        rec = {"step": step, "loss": float(main.detach()), "lr": lr_at(step - 1, cfg), "seconds": time.perf_counter() - t0}
+        rec.update({f"loss_{k}": float(v.detach()) for k, v in parts.items()})
         if rank == 0 and (step % cfg.val_every == 0 or step == cfg.steps):
-            rec.update(evaluate_loss(model, val_ds, device))
+            rec.update(evaluate_loss(model, val_ds, device, loss=cfg.loss, dtype=dtype))
             if rec["val_loss"] < best:
                 best = rec["val_loss"]
                 save_checkpoint(out / "best.pt", model, step=step)
+            streams_txt = "".join(f" {k[len('val_within_2_'):]} {rec[k]:.2f}" for k in rec if k.startswith("val_within_2_"))
             log(f"step {step}: loss {rec['loss']:.3f} val_loss {rec['val_loss']:.3f} "
-                f"peak_err {rec['val_peak_err']:.2f} cells within2 {rec['val_within_2']:.2f}")
+                f"peak_err {rec['val_peak_err']:.2f} cells within2 {rec['val_within_2']:.2f}{streams_txt}")
         history.append(rec)
         if rank == 0 and (step % cfg.checkpoint_every == 0 or step == end):
+            extra = {"heads": {k: v.detach().cpu() for k, v in heads.state_dict().items()}} if heads is not None else {}
             save_checkpoint(last, model, optimizer=opt.state_dict(), step=step,
-                            history=json.dumps(history), train_config=json.dumps(asdict(cfg)))
+                            history=json.dumps(history), train_config=json.dumps(asdict(cfg)), **extra)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{rec['loss']:.3f}")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
@@ -40,6 +41,15 @@ __all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "
 
 @dataclass(frozen=True)
 class JitterConfig:
+    """How a triplet departs from a clean, centred tracking step (all in the sampled frames).
+
+    ``JitterConfig()`` is the recipe of the shipped cpu weights (the paper's template rule:
+    template cut at the erroneous state of frame ``t-1``); ``JitterConfig.ours()`` is the recipe
+    for an anchored tracker (template from an earlier frame on the true box) with the
+    augmentations the real data lacks. Knobs at 0 draw no random numbers, so adding one never
+    changes the samples of a config that leaves it off.
+    """
+
     max_gap: int = 3              # frames between t-1 and t (1 = consecutive)
     center_error: float = 0.12    # std of the state's centre error, in units of sqrt(w h)
     size_error: float = 0.08      # std of the state's log-size error
@@ -51,8 +61,28 @@ class JitterConfig:
                                   # 1 = cut at the erroneous state like the ROIs, as the tracker
                                   # cuts it (the shipped weights); 0 = centred on the true box
                                   # (SiamFC's exemplar), see the module docstring
+    template_gap: int = 0         # the template comes from up to this many annotated frames
+                                  # before t-1 (0: from t-1, the paper; an anchored tracker
+                                  # matches a template from much earlier)
+    blur_prob: float = 0.0        # probability of a Gaussian blur of z_t (motion, defocus)
+    blur_sigma: float = 1.5       # its largest std, in ROI pixels
+    occlusion_prob: float = 0.0   # probability of an occluder over part of the target in both ROIs
+    shake: float = 0.0            # std of a camera shake between t-1 and t: z_t's crop is moved
+                                  # by this many template sides (the label moves with it)
     context: float = 0.5          # template context (must match the tracker's)
     roi_factor: float = 3.0       # ROI side / template side (the paper's 3x)
+
+    @classmethod
+    def paper(cls) -> "JitterConfig":
+        """The paper's sampling: template cut at the (erroneous) state of frame t-1, like the ROIs."""
+        return cls()
+
+    @classmethod
+    def ours(cls) -> "JitterConfig":
+        """Sampling for an anchored tracker: template on the true box of a frame up to 50 frames
+        before t-1, tracking-sized state errors, blur, occluders and camera shake."""
+        return cls(center_error=0.2, size_error=0.12, template_error=0.0, template_gap=50,
+                   blur_prob=0.15, occlusion_prob=0.15, shake=0.05)
 
 
 def gaussian_map(size: int, center_ij, sigma: float) -> np.ndarray:
@@ -64,7 +94,12 @@ def gaussian_map(size: int, center_ij, sigma: float) -> np.ndarray:
 
 
 class FrameSource:
-    """A sequence's frames and boxes for sampling: frames decoded once and kept in memory."""
+    """A sequence's frames and boxes for sampling: frames decoded once and kept in memory.
+
+    The interface ``sample_triplet`` uses (``train.cache.CachedSource`` has the same): ``name``,
+    ``boxes`` [N, 4], ``valid`` (indices of annotated frames), ``mean(i)`` (frame ``i``'s mean
+    colour) and ``crop(i, center, side, out_size)`` (``crops.crop_square`` of frame ``i``).
+    """
 
     def __init__(self, name: str, frames, boxes: np.ndarray):
         self.name = name
@@ -81,46 +116,81 @@ class FrameSource:
             self._cache[i] = self.frames.frame(i)
         return self._cache[i]
 
+    def mean(self, i: int) -> np.ndarray:
+        return channel_means(self.frame(i))
+
+    def crop(self, i: int, center, side: float, out_size: int, pad=None) -> np.ndarray:
+        f = self.frame(i)
+        return crop_square(f, center, side, out_size, channel_means(f) if pad is None else pad)
+
     @classmethod
     def from_sequence(cls, seq, boxes=None) -> "FrameSource":
         return cls(seq.name, seq, seq.boxes if boxes is None else boxes)
 
 
-def sample_triplet(src: FrameSource, cfg: ModelConfig, rng: np.random.Generator,
+def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
                    jitter: JitterConfig = JitterConfig()) -> dict:
-    """One training sample: uint8 patches ``z_t``, ``z_prev`` [R, R, 3], ``x_prev`` [T, T, 3], ``target`` [H, H]."""
+    """One training sample: uint8 patches ``z_t``, ``z_prev`` [R, R, 3], ``x_prev`` [T, T, 3], ``target`` [H, H].
+
+    ``src``: a ``FrameSource`` or anything with its interface (``train.cache.CachedSource``).
+    """
     valid = src.valid
     if valid.size < 2:
         raise ValueError(f"sequence {src.name!r} has fewer than two annotated frames")
     for _ in range(20):
-        a = int(valid[rng.integers(0, valid.size - 1)])
+        ka = int(rng.integers(0, valid.size - 1))
+        a = int(valid[ka])
         gap = int(rng.integers(1, jitter.max_gap + 1))
         t = min(a + gap, int(valid[-1]))
         if t > a and np.all(np.isfinite(src.boxes[t])):
             break
     else:
-        a, t = int(valid[0]), int(valid[1])
+        ka, a, t = 0, int(valid[0]), int(valid[1])
     x, y, w, h = src.boxes[a]
     scale = np.sqrt(w * h)
-    cx = x + w / 2 + rng.normal(0, jitter.center_error) * scale
-    cy = y + h / 2 + rng.normal(0, jitter.center_error) * scale
-    ew, eh = w * np.exp(rng.normal(0, jitter.size_error)), h * np.exp(rng.normal(0, jitter.size_error))
+    ex, ey = rng.normal(0, jitter.center_error), rng.normal(0, jitter.center_error)
+    cx, cy = x + w / 2 + ex * scale, y + h / 2 + ey * scale
+    lw, lh = rng.normal(0, jitter.size_error), rng.normal(0, jitter.size_error)
+    ew, eh = w * np.exp(lw), h * np.exp(lh)
     T, R = cfg.template_size, cfg.roi_size
     s = template_side(ew, eh, jitter.context)
     S = jitter.roi_factor * s
-    f_prev, f_t = src.frame(a), src.frame(t)
-    pad = channel_means(f_prev)
-    # The label is where the target is at t: with template_error=1 that is the template's
-    # content displaced *and* re-centred on the object, with 0 just the content's displacement.
+    # The template: from frame a (the paper) or an earlier annotated frame a0; it shares the
+    # fraction ``template_error`` of the state's error. The label is where the target is at t:
+    # with template_error=1 that is the template's content displaced *and* re-centred on the
+    # object, with 0 just the matching position of the object.
     f = jitter.template_error
-    tx, ty = (1 - f) * (x + w / 2) + f * cx, (1 - f) * (y + h / 2) + f * cy
-    x_prev = crop_square(f_prev, (tx, ty), s, T, pad)
-    z_prev = crop_square(f_prev, (cx, cy), S, R, pad)
-    z_t = crop_square(f_t, (cx, cy), S, R, pad)
+    a0 = a
+    if jitter.template_gap > 0:
+        lo = int(np.searchsorted(valid, a - jitter.template_gap))
+        a0 = int(valid[rng.integers(lo, ka + 1)])
+    if a0 == a:
+        # cut with the state's size, as the tracker cuts its every-frame template
+        tx, ty, st = (1 - f) * (x + w / 2) + f * cx, (1 - f) * (y + h / 2) + f * cy, s
+    else:
+        # an anchor template has the size of its own frame's box (with the state's size error
+        # in the fraction ``template_error``)
+        x0, y0, w0, h0 = src.boxes[a0]
+        sc0 = np.sqrt(w0 * h0)
+        tx, ty = x0 + w0 / 2 + f * ex * sc0, y0 + h0 / 2 + f * ey * sc0
+        st = template_side(w0 * np.exp(f * lw), h0 * np.exp(f * lh), jitter.context)
+    x_prev = src.crop(a0, (tx, ty), st, T)
+    z_prev = src.crop(a, (cx, cy), S, R)
+    # camera shake: frame t seen from a slightly moved camera (the crop moves, so the content
+    # moves the other way in z_t)
+    dx = dy = 0.0
+    if jitter.shake > 0:
+        dx, dy = rng.normal(0, jitter.shake, 2) * s
+    z_t = src.crop(t, (cx + dx, cy + dy), S, R)
     gx, gy, gw, gh = src.boxes[t]
-    u, v = frame_to_crop(gx + gw / 2, gy + gh / 2, (cx, cy), S, R)
+    u, v = frame_to_crop(gx + gw / 2, gy + gh / 2, (cx + dx, cy + dy), S, R)
     ci, cj = roi_to_cell(u, v, T)
     patches = [z_t, z_prev, x_prev]
+    if jitter.occlusion_prob > 0 and rng.random() < jitter.occlusion_prob:
+        patches = _occlude(patches, (u, v), gw * R / S, gh * R / S, rng)
+    if jitter.blur_prob > 0 and rng.random() < jitter.blur_prob:
+        sigma = rng.uniform(0.5, jitter.blur_sigma)
+        patches[0] = cv2.GaussianBlur(patches[0], (0, 0), sigma)
     if rng.random() < jitter.flip_prob:
         patches = [p[:, ::-1] for p in patches]
         cj = (cfg.response_size - 1) - cj
@@ -128,6 +198,26 @@ def sample_triplet(src: FrameSource, cfg: ModelConfig, rng: np.random.Generator,
     target = gaussian_map(cfg.response_size, (ci, cj), cfg.gaussian_sigma * T)
     return {"z_t": patches[0], "z_prev": patches[1], "x_prev": patches[2], "target": target,
             "center": np.array([ci, cj], dtype=np.float32)}
+
+
+def _occlude(patches, center_uv, w: float, h: float, rng):
+    """An occluder over 30-70 % of the target's width and height at t, at the same ROI position
+    in both ROIs (a still occluder in front of a moving target): uniform colour or noise."""
+    z_t, z_prev, x_prev = (p.copy() for p in patches)
+    R = z_t.shape[0]
+    ow, oh = w * rng.uniform(0.3, 0.7), h * rng.uniform(0.3, 0.7)
+    ox = center_uv[0] + rng.uniform(-0.5, 0.5) * w - ow / 2
+    oy = center_uv[1] + rng.uniform(-0.5, 0.5) * h - oh / 2
+    x0, y0 = int(np.clip(round(ox), 0, R)), int(np.clip(round(oy), 0, R))
+    x1, y1 = int(np.clip(round(ox + ow), 0, R)), int(np.clip(round(oy + oh), 0, R))
+    if x1 > x0 and y1 > y0:
+        if rng.random() < 0.5:
+            fill = rng.integers(0, 256, 3).astype(np.uint8)
+        else:
+            fill = rng.integers(0, 256, (y1 - y0, x1 - x0, 3)).astype(np.uint8)
+        z_t[y0:y1, x0:x1] = fill
+        z_prev[y0:y1, x0:x1] = fill
+    return [z_t, z_prev, x_prev]
 
 
 def _photometric(patches, rng, jitter: JitterConfig):
