@@ -1,8 +1,9 @@
-"""Shared fixtures."""
+"""Shared fixtures: the shared data root, stand-in sequences and trackers, OTB folders on disk."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -18,3 +19,94 @@ def shared_data() -> Path:
         pytest.skip(f"shared tracking data not found at {repo.parent / 'shared/data/tracking'}; "
                     "set AMNET_EDU_DATA")
     return root
+
+
+class FakeSequence:
+    """Stand-in for ``amnet_edu.data.Sequence`` (``name``, ``boxes``, ``attributes``, ``len``,
+    ``frame``). Frame i is ``frames[i]`` when frames are given, else a 4 x 4 image filled with the
+    value i, so that a tracker can tell which frame it was handed."""
+
+    def __init__(self, boxes, frames=None, name="fake", attributes=None):
+        self.name = name
+        self.boxes = np.asarray(boxes, dtype=np.float64)
+        self.attributes = attributes or {}
+        self._frames = frames
+
+    def __len__(self):
+        return len(self.boxes)
+
+    def frame(self, i):
+        if self._frames is not None:
+            return self._frames[i]
+        return np.full((4, 4, 3), i, dtype=np.uint8)
+
+
+class ScriptedTracker:
+    """Follows the evaluated-tracker protocol; returns ``script[i]`` on frame i (read from the
+    frame's first pixel). Records the frames it was initialised on, its init boxes and its calls."""
+
+    name = "Scripted"
+
+    def __init__(self, script):
+        self.script = script
+        self.inits, self.init_boxes, self.calls = [], [], 0
+
+    def init(self, frame, box):
+        self.calls += 1
+        self.inits.append(int(frame[0, 0, 0]))
+        self.init_boxes.append(np.asarray(box))
+
+    def update(self, frame):
+        self.calls += 1
+        return self.script[int(frame[0, 0, 0])]
+
+
+@pytest.fixture
+def fake_sequence():
+    """The :class:`FakeSequence` class."""
+    return FakeSequence
+
+
+@pytest.fixture
+def scripted_tracker():
+    """The :class:`ScriptedTracker` class."""
+    return ScriptedTracker
+
+
+def moving_square(n=30, size=(120, 160), side=20):
+    """A white square moving on black at (+2, +1) px per frame: trivially easy to track."""
+    H, W = size
+    frames, boxes = [], []
+    for i in range(n):
+        x, y = 20 + 2 * i, 30 + i
+        f = np.zeros((H, W, 3), np.uint8)
+        f[y:y + side, x:x + side] = 255
+        frames.append(f)
+        boxes.append([x, y, side, side])
+    return FakeSequence(boxes, frames, name="square")
+
+
+@pytest.fixture
+def square_sequence():
+    """:func:`moving_square`: ``square_sequence(n=30)`` builds one."""
+    return moving_square
+
+
+def write_otb(folder: Path, seq) -> Path:
+    """Write ``seq`` (frames RGB, boxes 0-based) as an OTB folder: ``img/0001.jpg...`` and a
+    1-based ``groundtruth_rect.txt``."""
+    import cv2
+
+    (folder / "img").mkdir(parents=True)
+    for i in range(len(seq)):
+        cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), seq.frame(i)[..., ::-1])
+    b = seq.boxes.copy()
+    b[:, :2] += 1
+    np.savetxt(folder / "groundtruth_rect.txt", b, fmt="%g", delimiter=",")
+    return folder
+
+
+@pytest.fixture
+def otb_writer():
+    """:func:`write_otb`."""
+    return write_otb

@@ -117,38 +117,7 @@ def test_attribute_auc_pools_flagged_frames():
 
 # --------------------------------------------------------------------------- VOT-style run
 
-class _Seq:
-    """A minimal stand-in for ``amnet_edu.data.Sequence``: frame i is filled with the value i."""
-
-    def __init__(self, boxes, name="fake"):
-        self.name = name
-        self.boxes = np.asarray(boxes, dtype=np.float64)
-        self.attributes = {}
-
-    def __len__(self):
-        return len(self.boxes)
-
-    def frame(self, i):
-        return np.full((4, 4, 3), i, dtype=np.uint8)
-
-
-class _Scripted:
-    """Returns ``script[i]`` on frame i (reads i from the frame); records init frames."""
-
-    name = "Scripted"
-
-    def __init__(self, script):
-        self.script = script
-        self.inits = []
-
-    def init(self, frame, box):
-        self.inits.append(int(frame[0, 0, 0]))
-
-    def update(self, frame):
-        return self.script[int(frame[0, 0, 0])]
-
-
-def test_vot_failures_reinit_burn_in_and_accuracy():
+def test_vot_failures_reinit_burn_in_and_accuracy(fake_sequence, scripted_tracker):
     n = 30
     gt = np.tile([10.0, 10.0, 10.0, 10.0], (n, 1))
     half = [10.0, 15.0, 10.0, 10.0]  # IoU 50/150 = 1/3 with the gt box
@@ -157,8 +126,8 @@ def test_vot_failures_reinit_burn_in_and_accuracy():
     script[20] = [np.nan] * 4  # a NaN box fails too -> re-init on 25
     for i in (18, 19, 27, 28, 29):
         script[i] = half
-    tr = _Scripted(script)
-    r = V.run_vot(tr, _Seq(gt), skip=5, burn_in=10)
+    tr = scripted_tracker(script)
+    r = V.run_vot(tr, fake_sequence(gt), skip=5, burn_in=10)
     assert r["failures"] == [3, 20] and r["n_failures"] == 2
     assert tr.inits == r["inits"] == [0, 8, 25]
     assert np.all(r["status"][4:8] == V.NOT_TRACKED)
@@ -174,7 +143,7 @@ def test_vot_failures_reinit_burn_in_and_accuracy():
     assert len(s2) == 4 and s2[0] == 1.0
 
 
-def test_vot_absent_target_is_not_a_failure_and_reinit_skips_absent():
+def test_vot_absent_target_is_not_a_failure_and_reinit_skips_absent(fake_sequence, scripted_tracker):
     n = 14
     gt = np.tile([10.0, 10.0, 10.0, 10.0], (n, 1))
     gt[2] = np.nan  # absent: whatever the tracker says is no failure
@@ -182,8 +151,8 @@ def test_vot_absent_target_is_not_a_failure_and_reinit_skips_absent():
     script = {i: gt[i] for i in range(n)}
     script[2] = [90.0, 90.0, 5.0, 5.0]
     script[3] = [70.0, 70.0, 5.0, 5.0]  # failure on frame 3
-    tr = _Scripted(script)
-    r = V.run_vot(tr, _Seq(gt), skip=5, burn_in=0)
+    tr = scripted_tracker(script)
+    r = V.run_vot(tr, fake_sequence(gt), skip=5, burn_in=0)
     assert r["failures"] == [3] and tr.inits == [0, 9]
     assert np.isnan(r["overlaps"][2])
     assert r["accuracy"] == pytest.approx(1.0)  # frames 1, 10..13

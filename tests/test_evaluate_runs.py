@@ -1,5 +1,4 @@
 """OPE runs: the run loop, the got10k results layout and its cache, OpenCV baselines, workers."""
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,78 +9,36 @@ from amnet_edu.evaluate import (evaluate_ope, format_table, make_tracker, read_r
 from amnet_edu.evaluate.opencv_trackers import OpenCVTracker, to_opencv_box
 
 
-class _Seq:
-    """Stand-in for ``amnet_edu.data.Sequence`` (same attributes) over in-memory frames."""
+@pytest.fixture
+def tiny(fake_sequence):
+    """``tiny(n, first_absent)``: boxes moving 1 px per frame, the first ``first_absent`` absent."""
 
-    def __init__(self, frames, boxes, name="tiny", attributes=None):
-        self.name = name
-        self.frames_ = frames
-        self.boxes = np.asarray(boxes, dtype=np.float64)
-        self.attributes = attributes or {}
+    def make(n=6, first_absent=0):
+        gt = np.array([[1.0 + i, 2.0, 3.0, 4.0] for i in range(n)])
+        gt[:first_absent] = np.nan
+        return fake_sequence(gt, name="tiny")
 
-    def __len__(self):
-        return len(self.boxes)
-
-    def frame(self, i):
-        return self.frames_[i]
+    return make
 
 
-class _Scripted:
-    """Returns ``script[i]`` on frame i (frame i is filled with the value i); counts calls."""
-
-    name = "Scripted"
-
-    def __init__(self, script):
-        self.script = script
-        self.calls = 0
-
-    def init(self, frame, box):
-        self.calls += 1
-        self.init_frame, self.init_box = int(frame[0, 0, 0]), np.asarray(box)
-
-    def update(self, frame):
-        self.calls += 1
-        return self.script[int(frame[0, 0, 0])]
-
-
-def _tiny(n=6, first_absent=0):
-    frames = [np.full((8, 8, 3), i, np.uint8) for i in range(n)]
-    gt = np.array([[1.0 + i, 2.0, 3.0, 4.0] for i in range(n)])
-    gt[:first_absent] = np.nan
-    return _Seq(frames, gt)
-
-
-def _square_sequence(n=30, size=(120, 160), side=20):
-    """A white square moving on black at (+2, +1) px per frame: trivially easy to track."""
-    H, W = size
-    frames, boxes = [], []
-    for i in range(n):
-        x, y = 20 + 2 * i, 30 + i
-        f = np.zeros((H, W, 3), np.uint8)
-        f[y:y + side, x:x + side] = 255
-        frames.append(f)
-        boxes.append([x, y, side, side])
-    return _Seq(frames, boxes, name="square")
-
-
-def test_run_ope_scripted_tracker():
-    seq = _tiny()
+def test_run_ope_scripted_tracker(tiny, scripted_tracker):
+    seq = tiny()
     script = {i: [10.0 + i, 0.0, 5.0, 5.0] for i in range(6)}
-    tr = _Scripted(script)
+    tr = scripted_tracker(script)
     run = run_ope(tr, seq)
     assert run["boxes"].shape == (6, 4) and run["times"].shape == (6,)
     assert np.array_equal(run["boxes"][0], seq.boxes[0])  # row 0 is the GT init box
     assert np.array_equal(run["boxes"][1:], np.array([script[i] for i in range(1, 6)]))
-    assert tr.init_frame == 0 and np.array_equal(tr.init_box, seq.boxes[0])
+    assert tr.inits == [0] and np.array_equal(tr.init_boxes[0], seq.boxes[0])
     assert np.all(np.isfinite(run["times"])) and np.all(run["times"] >= 0)
     assert run["lost"] is None  # the fake tracker does not report failures
 
 
-def test_run_ope_starts_at_first_present_box():
-    seq = _tiny(first_absent=2)
-    tr = _Scripted({i: [0.0, 0.0, 5.0, 5.0] for i in range(6)})
+def test_run_ope_starts_at_first_present_box(tiny, scripted_tracker):
+    seq = tiny(first_absent=2)
+    tr = scripted_tracker({i: [0.0, 0.0, 5.0, 5.0] for i in range(6)})
     run = run_ope(tr, seq)
-    assert tr.init_frame == 2
+    assert tr.inits == [2] and np.array_equal(tr.init_boxes[0], seq.boxes[2])
     assert np.all(np.isnan(run["boxes"][:2])) and np.all(np.isnan(run["times"][:2]))
     assert np.array_equal(run["boxes"][2], seq.boxes[2])
 
@@ -100,9 +57,9 @@ def test_results_layout_roundtrip(tmp_path):
     np.testing.assert_array_equal(back["lost"], lost)
 
 
-def test_evaluate_ope_caches_results(tmp_path):
-    seq = _tiny()
-    tr = _Scripted({i: seq.boxes[i] for i in range(6)})  # a perfect tracker
+def test_evaluate_ope_caches_results(tmp_path, tiny, scripted_tracker):
+    seq = tiny()
+    tr = scripted_tracker({i: seq.boxes[i] for i in range(6)})  # a perfect tracker
     r1 = evaluate_ope([tr], [seq], results_dir=tmp_path, benchmark="b")
     assert tr.calls == 6
     assert (tmp_path / "b" / "Scripted" / "tiny.txt").is_file()
@@ -130,16 +87,16 @@ def test_make_tracker_names():
         make_tracker("siamfc")
 
 
-def test_csrt_tracks_an_easy_square(tmp_path):
-    seq = _square_sequence()
+def test_csrt_tracks_an_easy_square(tmp_path, square_sequence):
+    seq = square_sequence()
     res = evaluate_ope(["csrt"], [seq], results_dir=tmp_path)
     assert res["CSRT"]["success_auc"] > 0.5
     assert res["CSRT"]["precision_20"] > 0.9
     assert res["CSRT"]["fps"] > 0
 
 
-def test_opencv_failure_holds_last_box():
-    seq = _square_sequence(n=4)
+def test_opencv_failure_holds_last_box(square_sequence):
+    seq = square_sequence(n=4)
     tr = OpenCVTracker("KCF")
     tr.init(seq.frame(0), seq.boxes[0])
     prev = tr.update(seq.frame(1))
@@ -149,23 +106,11 @@ def test_opencv_failure_holds_last_box():
     assert np.array_equal(held, prev)
 
 
-def _write_otb(folder: Path, seq) -> Path:
-    import cv2
+def test_workers_give_the_same_boxes(tmp_path, square_sequence, otb_writer):
+    from amnet_edu.data import load_sequence
 
-    (folder / "img").mkdir(parents=True)
-    for i in range(len(seq)):
-        cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), seq.frame(i)[..., ::-1])
-    b = seq.boxes.copy()
-    b[:, :2] += 1  # OTB files are 1-based
-    np.savetxt(folder / "groundtruth_rect.txt", b, fmt="%g", delimiter=",")
-    return folder
-
-
-def test_workers_give_the_same_boxes(tmp_path):
-    data = pytest.importorskip("amnet_edu.data", reason="amnet_edu.data not available yet")
-    folder = _write_otb(tmp_path / "data" / "square", _square_sequence())
-    seq = data.load_sequence(folder)
-    np.testing.assert_allclose(seq.boxes, _square_sequence().boxes)
+    seq = load_sequence(otb_writer(tmp_path / "data" / "square", square_sequence()))
+    np.testing.assert_allclose(seq.boxes, square_sequence().boxes)
     r1 = evaluate_ope(["kcf"], [seq], results_dir=tmp_path / "r1")
     r2 = evaluate_ope(["kcf"], [seq], results_dir=tmp_path / "r2", workers=2)
     b1 = read_result(tmp_path / "r1", "shared", "KCF", "square")["boxes"]
@@ -174,37 +119,24 @@ def test_workers_give_the_same_boxes(tmp_path):
     assert r1["KCF"]["success_auc"] == r2["KCF"]["success_auc"] > 0.5
 
 
-def _shared_root():
-    env = os.environ.get("AMNET_EDU_DATA")
-    if env and Path(env).is_dir():
-        return Path(env)
-    try:
-        from amnet_edu.data import shared_data_root
-    except ImportError:
-        p = Path(__file__).resolve().parents[2] / "shared" / "data" / "tracking"
-        return p if p.is_dir() else None
-    return shared_data_root()
+def test_kcf_smoke_on_real_dudek(tmp_path, shared_data):
+    from amnet_edu.data import load_sequence
 
-
-def test_kcf_smoke_on_real_dudek(tmp_path):
-    root = _shared_root()
-    if root is None or not (root / "otb_Dudek_first20").is_dir():
-        pytest.skip("shared tracking data (otb_Dudek_first20) not found: set AMNET_EDU_DATA "
-                    "to the folder of sequences to run this test")
-    data = pytest.importorskip("amnet_edu.data", reason="amnet_edu.data not available yet")
-    seq = data.load_sequence(root / "otb_Dudek_first20")
+    if not (shared_data / "otb_Dudek_first20").is_dir():
+        pytest.skip(f"otb_Dudek_first20 not found in {shared_data}")
+    seq = load_sequence(shared_data / "otb_Dudek_first20")
     res = evaluate_ope(["kcf"], [seq], results_dir=tmp_path)
     m = res["KCF"]["sequences"]["otb_Dudek_first20"]
     assert m["n_frames"] == 19  # 20 frames, the first excluded
     assert m["success_auc"] > 0.3  # Dudek's first 20 frames are easy (a face, little motion)
 
 
-def test_plots_legends(tmp_path):
+def test_plots_legends(tmp_path, tiny, scripted_tracker):
     from amnet_edu.evaluate import attribute_plot, precision_plot, success_plot
 
-    seq = _tiny()
+    seq = tiny()
     seq.attributes = {"occlusion": np.array([0, 1, 1, 0, 0, 1], bool)}
-    tr = _Scripted({i: seq.boxes[i] for i in range(6)})
+    tr = scripted_tracker({i: seq.boxes[i] for i in range(6)})
     res = evaluate_ope([tr], [seq], results_dir=tmp_path)
     labels = [t.get_text() for t in success_plot(res).axes[0].get_legend().get_texts()]
     assert labels == ["Scripted [0.952]"]
@@ -215,11 +147,10 @@ def test_plots_legends(tmp_path):
     fig.savefig(tmp_path / "a.png")  # renders without a display
 
 
-def test_cli_prints_table(tmp_path, capsys):
-    pytest.importorskip("amnet_edu.data", reason="amnet_edu.data not available yet")
+def test_cli_prints_table(tmp_path, capsys, square_sequence, otb_writer):
     from amnet_edu.evaluate.report import main
 
-    _write_otb(tmp_path / "data" / "square", _square_sequence())
+    otb_writer(tmp_path / "data" / "square", square_sequence())
     rc = main(["--trackers", "kcf", "--data", str(tmp_path / "data"),
                "--results", str(tmp_path / "res")])
     out = capsys.readouterr().out
@@ -254,28 +185,27 @@ def test_parse_setting_converts_to_the_field_type():
         parse_setting("window_influence")
 
 
-def test_tune_keeps_the_best_trial_and_runs_each_setting_once():
+def test_tune_keeps_the_best_trial_and_runs_each_setting_once(fake_sequence):
+    from dataclasses import asdict
+
     from amnet_edu.data import load_sequence
     from amnet_edu.evaluate.tune import tune
     from amnet_edu.tracking import TrackerConfig
 
     seq = load_sequence(Path(__file__).parents[1] / "data_samples" / "synthetic_pan")
-    seq = _Seq([seq.frame(i) for i in range(8)], seq.boxes[:8], name=seq.name)
+    seq = fake_sequence(seq.boxes[:8], [seq.frame(i) for i in range(8)], name=seq.name)
     grid = {"window_influence": [0.25, 0.6], "scale_step": [1.04]}  # 0.25 is the default: a repeat
     best, trials = tune("amnet", [seq], grid, log=None)
-    assert len(trials) == 3                      # base, 0.6, scale_step=1.04 (0.25 = base, cached)
-    means = [t["mean"] for t in trials]
-    assert max(means) == pytest.approx(next(t["mean"] for t in trials if t["config"] == _asdict(best)))
-    assert all(0.0 <= m <= 1.0 for m in means)
-    assert isinstance(best, TrackerConfig)
+    # coordinate-wise: base; window_influence=0.6 (0.25 is the base: not run again); then
+    # scale_step=1.04 on top of the better window_influence
+    base = asdict(TrackerConfig())
+    assert base["window_influence"] == 0.25
+    assert [t["config"] for t in trials[:2]] == [base, dict(base, window_influence=0.6)]
+    wi = 0.6 if trials[1]["mean"] > trials[0]["mean"] else 0.25
+    assert len(trials) == 3 and trials[2]["config"] == dict(base, window_influence=wi, scale_step=1.04)
+    assert asdict(best) == max(trials, key=lambda t: t["mean"])["config"]  # the first best on a tie
     with pytest.raises(ValueError, match="unknown TrackerConfig fields"):
         tune("amnet", [seq], {"nope": [1]})
-
-
-def _asdict(cfg):
-    from dataclasses import asdict
-
-    return asdict(cfg)
 
 
 def test_make_tracker_passes_a_config_to_the_networks_only():

@@ -142,7 +142,8 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
         a = int(valid[ka])
         gap = int(rng.integers(1, jitter.max_gap + 1))
         t = min(a + gap, int(valid[-1]))
-        if t > a and np.all(np.isfinite(src.boxes[t])):
+        kt = int(np.searchsorted(valid, t))
+        if t > a and kt < valid.size and valid[kt] == t:  # t annotated too (finite box, > 1 px)
             break
     else:
         ka, a, t = 0, int(valid[0]), int(valid[1])
