@@ -32,7 +32,7 @@ print(applied, again, (before - rss()) >> 20)
 
 
 def _free_128mb_in_subprocess(env_value):
-    """(applied, applied again, MB handed back to the OS when a 128 MB block is freed)."""
+    """(applied, applied again, MiB handed back to the OS when a 128 MB block is freed)."""
     env = dict(os.environ)
     if env_value is None:
         env.pop("AMNET_EDU_KEEP_FREED_MEMORY", None)
@@ -49,7 +49,8 @@ def test_keep_freed_memory_keeps_freed_blocks_and_can_be_switched_off():
 
     # A fresh process each time: the setting is process-wide and cannot be undone.
     # Switched off: glibc serves a 128 MB block with mmap and returns it to the kernel on free.
-    assert _free_128mb_in_subprocess("0") == ("False", "False", pytest.approx(128, abs=16))
+    applied, again, released = _free_128mb_in_subprocess("0")
+    assert (applied, again) == ("False", "False") and released > 100   # of 122 MiB
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("not glibc: keep_freed_memory() is a no-op")
     applied, again, released = _free_128mb_in_subprocess(None)
