@@ -174,7 +174,7 @@ def test_identical_rois_give_zero_difference():
         for m in mnet.modules():
             if isinstance(m, torch.nn.Conv2d) and m.bias is not None:
                 m.bias.zero_()
-    assert float(mnet(z, z.clone()).abs().max()) == 0.0
+        assert float(mnet(z, z.clone()).abs().max()) == 0.0
 
 
 def test_suppression_enhancement_hand_computed():
