@@ -48,6 +48,14 @@ def test_template_side_rule():
 
 # --- the tracking loop ---------------------------------------------------------------------
 
+class _PixelANet(nn.Module):
+    """The part of ANet the tracker calls directly: a backbone (here the pixels themselves)."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Identity()
+
+
 class RawMatcher(nn.Module):
     """A test model with AMNet's contract whose response is the raw pixel correlation: it has no
     learned part, so a tracker built on it tracks only if the crop/cell/frame geometry is right."""
@@ -57,14 +65,25 @@ class RawMatcher(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
+        self.anet = _PixelANet()
 
-    def forward(self, z_t, z_prev, x_prev, return_maps=False):
-        z = z_t - z_t.mean()
-        x = x_prev - x_prev.mean()
-        o = xcorr_fft(z, x)
-        o = o / o.abs().amax().clamp_min(1e-6)
+    def forward(self, z_t, z_prev, x_prev, return_maps=False, template_features=None):
+        x = x_prev if template_features is None else template_features
+        z = z_t - z_t.mean((1, 2, 3), keepdim=True)
+        x = x - x.mean((1, 2, 3), keepdim=True)
+        o = torch.cat([xcorr_fft(z[b:b + 1], x[b:b + 1]) for b in range(len(z))])
+        o = o / o.abs().amax((1, 2, 3), keepdim=True).clamp_min(1e-6)
         out = torch.sigmoid(4 * o)
         return (out, {"O_A": o}) if return_maps else out
+
+
+class FlatResponse(RawMatcher):
+    """A response map that is the same everywhere: only the Hann window can pick a cell."""
+
+    def forward(self, z_t, z_prev, x_prev, return_maps=False, template_features=None):
+        H = z_t.shape[-1] - x_prev.shape[-1] + 1
+        out = torch.full((len(z_t), 1, H, H), 0.5)
+        return (out, {"O_A": out}) if return_maps else out
 
 
 def _square_sequence(n=25, size=(120, 160), side=16):
@@ -115,11 +134,13 @@ def test_tracker_inputs_and_errors():
     for k in ("response", "O_A", "O_M", "score"):
         assert maps[k].shape == (H, H), k
     assert maps["template"].shape == (32, 32, 3) and maps["roi"].shape == maps["roi_prev"].shape == (96, 96, 3)
-    # tiny and huge boxes
+    # a 1-pixel box is tracked at the smallest size the config allows, not at 1 pixel
     tr.init(rgb, (5, 5, 1, 1))
-    assert np.all(np.isfinite(tr.update(rgb)))
+    assert tr.update(rgb)[2:] == (tr.config.min_size, tr.config.min_size)
+    # a whole-frame box: the ROI (3x) reaches far past the border and is padded, the size stays
     tr.init(rgb, (0, 0, 120, 90))
-    assert np.all(np.isfinite(tr.update(rgb)))
+    box, maps = tr.update(rgb, return_maps=True)
+    assert box[2:] == (120.0, 90.0) and maps["roi"].shape == (96, 96, 3)
 
 
 def test_anet_only_tracker_has_no_motion_map():
@@ -147,12 +168,14 @@ def test_scale_search_follows_a_growing_target():
         f[a:a + side, a:a + side] = cv2.resize(tex, (side, side))
         frames.append(f)
         gt.append((a, a, side, side))
-    fixed = Tracker.from_pretrained("amnet").track(frames, gt[0])[0]   # the default: no search
-    assert np.allclose(fixed[:, 2:], gt[0][2:])
-    searched = Tracker.from_pretrained("amnet", config=TrackerConfig(scale_step=1.04)).track(frames, gt[0])[0]
-    assert searched[-1, 2] > 1.05 * gt[0][2], searched[:, 2].round(1)   # the target grew 1.8x
     from amnet_edu.boxes import iou
-    assert iou(searched[1:], np.array(gt[1:])).mean() > iou(fixed[1:], np.array(gt[1:])).mean()
+
+    gt = np.array(gt, float)
+    fixed = Tracker.from_pretrained("amnet", config=TrackerConfig(scale="none")).track(frames, gt[0])[0]
+    for cfg in (TrackerConfig(scale="template", scale_step=1.04), TrackerConfig(scale="pyramid", scale_step=1.04, template="anchor")):
+        searched = Tracker.from_pretrained("amnet", config=cfg).track(frames, gt[0])[0]
+        assert searched[-1, 2] > 1.05 * gt[0][2], (cfg.scale, searched[:, 2].round(1))   # the target grew 1.8x
+        assert iou(searched[1:], gt[1:]).mean() > iou(fixed[1:], gt[1:]).mean(), cfg.scale
 
 
 # --- checkpoints ---------------------------------------------------------------------------
@@ -194,16 +217,56 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
         pretrained_path("amnet", "paper")
 
 
-def test_template_update_zero_keeps_the_first_template():
+def test_anchor_strategy_matches_the_first_frames_template():
+    # The tracker's response must be the network's output for the ROI at the previous state and
+    # the template cut on the *first* box, whatever happened since.
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, (80, 100, 3), dtype=np.uint8) for _ in range(4)]
-    model = build_model("anet", "cpu", seed=0)
-    tr = Tracker(model, TrackerConfig(template_update=0.0, scale_step=1.0), device="cpu")
+    model = build_model("anet", "cpu", seed=0).eval()
+    tr = Tracker(model, TrackerConfig(template="anchor", scale="none"), device="cpu")
     tr.init(frames[0], (30, 20, 24, 20))
-    first_template = crop_square(frames[0], (42, 30), template_side(24, 20), 32)
-    tr.update(frames[1])
-    with torch.no_grad():
-        ref = model.anet.backbone(torch.from_numpy(first_template).permute(2, 0, 1)[None].float() / 255)
-    for f in frames[2:]:
+    first = crop_square(frames[0], (42, 30), template_side(24, 20), 32)
+    to_t = lambda p: torch.from_numpy(np.ascontiguousarray(p)).permute(2, 0, 1)[None].float() / 255
+    for f in frames[1:3]:
         tr.update(f)
-        assert torch.allclose(tr._template_features, ref, atol=1e-6)
+    _, maps = tr.update(frames[3], return_maps=True)
+    assert np.array_equal(maps["template"], first)
+    with torch.no_grad():
+        ref = model(to_t(maps["roi"]), to_t(maps["roi_prev"]), to_t(first))[0, 0].numpy()
+    assert np.allclose(maps["response"], ref, atol=1e-6)
+
+
+def test_paper_strategy_cuts_the_template_at_the_last_state():
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 255, (80, 100, 3), dtype=np.uint8) for _ in range(3)]
+    model = build_model("anet", "cpu", seed=0).eval()
+    tr = Tracker(model, TrackerConfig.paper(), device="cpu")
+    tr.init(frames[0], (30, 20, 24, 20))
+    x, y, w, h = tr.update(frames[1])
+    _, maps = tr.update(frames[2], return_maps=True)
+    assert np.array_equal(maps["template"], crop_square(frames[1], (x + w / 2, y + h / 2), template_side(w, h), 32))
+
+
+def test_parabola_sub_cell_offset_hand_computed():
+    from amnet_edu.tracking.tracker import _parabola
+
+    score = np.zeros((3, 3))
+    score[:, 1] = (1.0, 3.0, 2.0)      # vertical: a=1, b=3, c=2 -> 0.5 (a - c) / (a - 2b + c) = 1/6
+    score[1, :] = (2.5, 3.0, 2.5)      # horizontal: symmetric -> 0
+    di, dj = _parabola(score, 1, 1)
+    assert di == pytest.approx(1 / 6) and dj == 0.0
+    assert _parabola(score, 0, 1) == (0.0, 0.0)   # on the border: no neighbour, no offset
+
+
+def test_hann_window_keeps_the_box_still_on_a_flat_response():
+    # A flat response says nothing: the default window picks the centre (the box stays where it
+    # is); without a window the arg max is the first cell and the box jumps to the ROI's corner.
+    f = np.random.default_rng(2).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    cfg = ModelConfig(name="test", template_size=16, roi_size=48)
+    box0 = (60.0, 40.0, 20.0, 20.0)
+    still = Tracker(FlatResponse(cfg), TrackerConfig(), device="cpu")
+    still.init(f, box0)
+    assert np.allclose(still.update(f), box0)
+    jumpy = Tracker(FlatResponse(cfg), TrackerConfig(window_influence=0.0), device="cpu")
+    jumpy.init(f, box0)
+    assert not np.allclose(jumpy.update(f), box0)

@@ -15,16 +15,15 @@ Beyond the paper (each switchable in ``TrackerConfig``, documented in the book, 
 * sub-cell peak refinement (a parabola through the maximum and its neighbours);
 * a cosine (Hann) window mixed into the map before the maximum is taken, penalising large
   jumps as SiamFC does (``window_influence``);
-* ``template_update`` < 1: a moving average of the template features instead of the paper's
-  full replacement (less drift, slower adaptation); the default keeps the paper's rule;
-* **scale**: the paper does not say how the box size is updated. We add a small scale search:
-  two extra templates cropped ``scale_step`` times larger / smaller are matched against the
-  ROI features already computed, only at the peak (``ANet.score_near``, ``scale_radius``), and
-  the best scale (with a small penalty for changing) updates the size with a learning rate.
-  ``scale_step=1`` turns it off (the size then stays the first box's), and that is the default:
-  comparing templates of different crop sizes by their normalised correlation is biased (one
-  crop size tends to win frame after frame, so the box shrinks or grows away from the target);
-  chapter 6 measures it. ``scale_step=1.04`` turns it on.
+* **which template** is matched: a pluggable ``TemplateStrategy`` (``tracking.template``) named by
+  ``TrackerConfig.template``: the paper's every-frame replacement (``"paper"``), the first
+  frame's (``"anchor"``), a moving average, or the anchor mixed with the last confident one;
+* **scale**: the paper does not say how the box size is updated. A pluggable
+  ``ScaleEstimator`` (``tracking.scale``) named by ``TrackerConfig.scale``: none, SiamFC's
+  pyramid of ROI scales, or our cheap template-scale search at the peak.
+
+``TrackerConfig.paper()`` is the paper's loop as far as it is described (every-frame template,
+no window, no sub-cell refinement, no size update).
 """
 from __future__ import annotations
 
@@ -42,6 +41,8 @@ from ..frames import read_frame, to_rgb
 from ..model.amnet import cell_to_roi
 from ..checkpoint import load_checkpoint, pretrained_path
 from .crops import channel_means, crop_square, template_side
+from .scale import make_scale_estimator
+from .template import make_template_strategy
 
 __all__ = ["Tracker", "TrackerConfig"]
 
@@ -50,25 +51,52 @@ __all__ = ["Tracker", "TrackerConfig"]
 class TrackerConfig:
     """Tracking-time choices (not learned).
 
-    Defaults were fixed on synthetic sequences and then checked with ``amnet_edu.evaluate.tune``
-    on the *training* sequences (VOT2017 bolt1, car1, zebrafish1), never on the held-out ones:
-    there the scale search lowered the mean success AUC (0.245 without, 0.235 with; zebrafish1's
-    size drifted) and a moving-average template or a stronger window changed nothing, so the
-    search is off by default and the template follows the paper's rule.
+    The strategies are chosen by name: ``template`` (``tracking.template.TEMPLATE_STRATEGIES``)
+    and ``scale`` (``tracking.scale.SCALE_ESTIMATORS``). Defaults: chosen by OPE success AUC on
+    the training collection's ``val`` split (``amnet_edu.evaluate.tune``), never on the
+    held-out sequences; the book's chapter 6 shows the comparison.
     """
 
     context: float = 0.5            # template context (SiamFC's rule), see crops.template_side
     roi_factor: float = 3.0         # ROI side / template side (the paper's 3x)
     window_influence: float = 0.25  # weight of the Hann window in the peak search (0 = paper)
-    scale_step: float = 1.0         # scale search factor, e.g. 1.04; 1.0 = no scale search (the
-                                    # paper; the default: the search cost AUC on our tuning set)
+    subcell: bool = True            # parabola through the peak (False = the paper's arg max)
+    template: str = "paper"         # template strategy: paper, anchor, moving_average, anchor_recent
+    template_update: float = 1.0    # the strategy's rate: moving_average's step towards the new
+                                    # template, anchor_recent's weight of the recent one
+    template_gate: float = 0.0      # update the template only after frames whose response
+                                    # maximum is at least this (0: always)
+    scale: str = "template"         # scale estimator: none, pyramid, template
+    scale_step: float = 1.0         # scale search factor, e.g. 1.04; 1.0 = no scale search
     scale_penalty: float = 0.985    # multiplies the score of the changed scales
     scale_lr: float = 0.5           # how far the size moves towards the best scale each frame
-    scale_radius: int = 0           # rescaled templates are scored on cells within this radius of
-                                    # the peak (0: at the peak itself; they share its centre)
+    scale_radius: int = 0           # template search: cells around the peak scored (0: the peak)
     min_size: float = 4.0           # smallest box side in pixels
-    template_update: float = 1.0    # 1 = the paper (template replaced every frame); 0 = keep the
-                                    # first; between: moving average of the template *features*
+
+    @classmethod
+    def paper(cls, **changes) -> "TrackerConfig":
+        """The paper's loop: every-frame template, plain arg max, no window, no size update."""
+        return cls(**{"window_influence": 0.0, "subcell": False, "template": "paper", "scale": "none",
+                      "scale_step": 1.0, **changes})
+
+
+class _ScaleContext:
+    """What a scale estimator may read after the forward pass (see ``tracking.scale``)."""
+
+    def __init__(self, tracker, maps, i, j, center, side):
+        self.model, self.i, self.j = tracker.model, i, j
+        self.roi_features = maps.get("roi_features") if maps else None
+        if self.roi_features is not None:
+            self.roi_features = self.roi_features[:1]
+        self._tracker, self._center, self._side = tracker, center, side
+
+    def rescaled_templates(self, steps):
+        """Backbone features of the template at the state of frame t-1 and of crops ``f`` times its side."""
+        tr = self._tracker
+        T = tr.cfg.template_size
+        crops = [_to_tensor(crop_square(tr._prev, self._center, self._side * f, T, tr._prev_mean), tr.device)
+                 for f in (1.0, *steps)]
+        return self.model.anet.backbone(torch.cat(crops))
 
 
 def _to_tensor(patch: np.ndarray, device) -> torch.Tensor:
@@ -110,11 +138,20 @@ class Tracker:
     def init(self, frame, box) -> None:
         frame = to_rgb(frame)
         x, y, w, h = validate_box(box, frame.shape)
+        tc = self.config
         self._center = np.array([x + w / 2.0, y + h / 2.0])
         self._size = np.array([w, h], dtype=np.float64)
         self._prev = frame
         self._prev_mean = channel_means(frame)
-        self._template_features = None
+        self._confidence = None
+        self._template = make_template_strategy(tc.template, tc.template_update, tc.template_gate)
+        self._scale = make_scale_estimator(tc.scale, tc.scale_step, tc.scale_penalty, tc.scale_lr, tc.scale_radius)
+        T = self.cfg.template_size
+        self._anchor_patch = crop_square(frame, tuple(self._center), template_side(w, h, tc.context), T,
+                                         self._prev_mean)
+        with torch.inference_mode():
+            self._anchor_x = _to_tensor(self._anchor_patch, self.device)
+            self._template.start(self.model.anet.backbone(self._anchor_x))
         H = self.cfg.response_size
         hann = np.hanning(H + 2)[1:-1]
         self._window = np.outer(hann, hann)
@@ -125,8 +162,11 @@ class Tracker:
         """Track into ``frame``; returns the box, or ``(box, maps)`` with ``return_maps=True``.
 
         ``maps`` (numpy): ``"O_A"``, ``"O_M"`` (AMNet only, on the response grid), ``"response"``
-        (the network's output map), ``"score"`` (after the window), the crops ``"template"``,
-        ``"roi"``, ``"roi_prev"``, and ``"peak"`` (fractional cell ``(i, j)``).
+        (the network's output map), ``"score"`` (after the window), the crops ``"template"``
+        (the one cut at the state of frame t-1, or the anchor's when the strategy never cuts
+        one), ``"roi"``, ``"roi_prev"``, ``"peak"`` (fractional cell ``(i, j)``) and ``"scale"``
+        (the ROI scale factor the peak was found at). With a pyramid scale search the maps are
+        those of the chosen scale.
         """
         if self._prev is None:
             raise RuntimeError("call init(frame, box) before update(frame)")
@@ -138,36 +178,38 @@ class Tracker:
         S = tc.roi_factor * s
         c = tuple(self._center)
         mean = channel_means(frame)
-        tmpl = crop_square(self._prev, c, s, T, self._prev_mean)
-        roi = crop_square(frame, c, S, R, mean)
-        roi_prev = crop_square(self._prev, c, S, R, self._prev_mean)
         dev = self.device
-        x = _to_tensor(tmpl, dev)
-        xf_all, extra = None, {}
-        scaled = tc.scale_step != 1.0
-        if scaled or tc.template_update != 1.0:
-            # The template and its two rescaled versions go through the backbone in one batch.
-            steps = (tc.scale_step, 1.0 / tc.scale_step) if scaled else ()
-            batch = [x] + [_to_tensor(crop_square(self._prev, c, s * f, T, self._prev_mean), dev) for f in steps]
-            xf_all = self.model.anet.backbone(torch.cat(batch))
-            xf = xf_all[:1]
-            if tc.template_update != 1.0:
-                prev = self._template_features
-                xf = xf if prev is None else (1 - tc.template_update) * prev + tc.template_update * xf
-                self._template_features = xf
-            extra = {"template_features": xf}
-        out, maps = self.model(_to_tensor(roi, dev), _to_tensor(roi_prev, dev), x, return_maps=True, **extra)
-        response = out[0, 0].float().cpu().numpy()
-        score = (1 - tc.window_influence) * response + tc.window_influence * self._window
-        i, j = np.unravel_index(int(np.argmax(score)), score.shape)
-        di, dj = _parabola(score, i, j)
+        cut = {}
+
+        def current():
+            cut["patch"] = crop_square(self._prev, c, s, T, self._prev_mean)
+            cut["x"] = _to_tensor(cut["patch"], dev)
+            return self.model.anet.backbone(cut["x"])
+
+        xf = self._template.features(current, self._confidence)
+        x = cut.get("x", self._anchor_x)
+        factors = self._scale.factors
+        n = len(factors)
+        roi_patches = [crop_square(frame, c, S * f, R, mean) for f in factors]
+        prev_patches = [crop_square(self._prev, c, S * f, R, self._prev_mean) for f in factors]
+        z_t = torch.cat([_to_tensor(p, dev) for p in roi_patches])
+        z_prev = torch.cat([_to_tensor(p, dev) for p in prev_patches])
+        want_maps = return_maps or self._scale.needs_maps
+        result = self.model(z_t, z_prev, x.expand(n, -1, -1, -1), return_maps=want_maps,
+                            template_features=xf.expand(n, -1, -1, -1))
+        out, maps = result if want_maps else (result, None)
+        responses = out[:, 0].float().cpu().numpy()
+        scores = (1 - tc.window_influence) * responses + tc.window_influence * self._window
+        k, i, j = self._scale.choose(scores)
+        di, dj = _parabola(scores[k], i, j) if tc.subcell else (0.0, 0.0)
         pi, pj = i + di, j + dj
-        # cell -> ROI pixels -> frame pixels
+        # cell -> ROI pixels -> frame pixels (the chosen ROI's side)
         xr, yr = cell_to_roi(pi, pj, T)
-        k = S / R
-        new_center = np.array([c[0] - S / 2 + xr * k, c[1] - S / 2 + yr * k])
-        if scaled:
-            self._size = self._scale_search(maps["roi_features"], xf_all, int(i), int(j), steps)
+        Sk = S * factors[k]
+        kk = Sk / R
+        new_center = np.array([c[0] - Sk / 2 + xr * kk, c[1] - Sk / 2 + yr * kk])
+        self._size = self._scale.new_size(self._size, k, _ScaleContext(self, maps, i, j, c, s))
+        self._confidence = float(responses[k].max())
         Hf, Wf = frame.shape[:2]
         self._center = np.clip(new_center, [0, 0], [Wf, Hf])
         self._size = np.clip(self._size, tc.min_size, [max(2.0 * Wf, tc.min_size), max(2.0 * Hf, tc.min_size)])
@@ -176,25 +218,12 @@ class Tracker:
                float(self._size[0]), float(self._size[1]))
         if not return_maps:
             return box
-        out_maps = {"response": response, "score": score, "O_A": maps["O_A"][0, 0].float().cpu().numpy(),
-                    "template": tmpl, "roi": roi, "roi_prev": roi_prev, "peak": (float(pi), float(pj))}
+        out_maps = {"response": responses[k], "score": scores[k], "O_A": maps["O_A"][k, 0].float().cpu().numpy(),
+                    "template": cut.get("patch", self._anchor_patch), "roi": roi_patches[k],
+                    "roi_prev": prev_patches[k], "peak": (float(pi), float(pj)), "scale": float(factors[k])}
         if "O_M_grid" in maps:
-            out_maps["O_M"] = maps["O_M_grid"][0, 0].float().cpu().numpy()
+            out_maps["O_M"] = maps["O_M_grid"][k, 0].float().cpu().numpy()
         return box, out_maps
-
-    def _scale_search(self, roi_features, template_features, i: int, j: int, steps) -> np.ndarray:
-        """Compare the base template (row 0) with the rescaled ones around the peak ``(i, j)``."""
-        tc = self.config
-        scores = self.model.anet.score_near(roi_features, template_features, i, j, tc.scale_radius)
-        scores = scores.flatten(1).amax(1).cpu().numpy()
-        scores[1:] *= tc.scale_penalty if scores[0] >= 0 else 1.0 / tc.scale_penalty
-        best = int(np.argmax(scores))
-        if best == 0:
-            return self._size
-        # A template cropped f times larger shows the target f times smaller: if it matches best,
-        # the target shrank by f.
-        target = self._size / steps[best - 1]
-        return (1 - tc.scale_lr) * self._size + tc.scale_lr * target
 
     def track(self, frames: Iterable, box) -> tuple[np.ndarray, np.ndarray]:
         """Track through ``frames`` (arrays or image paths) from ``box`` on the first one.
