@@ -14,6 +14,8 @@ Command line (prints one row per tried setting)::
 
     python -m amnet_edu.evaluate.tune --tracker amnet --set template_update=1,0.5,0.2 \
         --set window_influence=0.15,0.25,0.4 ../shared/data/tracking/vot2017_car1 ...
+    python -m amnet_edu.evaluate.tune --split val --set template=paper,anchor,anchor_recent \
+        --set scale=none,pyramid --json val_tuning.json      # the training collection's val split
 """
 from __future__ import annotations
 
@@ -88,15 +90,32 @@ def parse_setting(text: str):
     types = {f.name: f.type for f in fields(TrackerConfig)}
     if name not in types:
         raise ValueError(f"unknown TrackerConfig field {name!r}; known: {sorted(types)}")
-    conv = int if types[name] in (int, "int") else float
-    return name, [conv(v) for v in values.split(",") if v]
+    kind = str(getattr(types[name], "__name__", types[name]))
+    conv = {"int": int, "float": float, "str": str, "bool": _parse_bool}[kind]
+    try:
+        return name, [conv(v) for v in values.split(",") if v]
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _parse_bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t in ("1", "true", "yes", "on"):
+        return True
+    if t in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
 
 
 def main(argv=None) -> int:
     from ..data import load_sequence
 
     p = argparse.ArgumentParser(prog="python -m amnet_edu.evaluate.tune", description=__doc__.split("\n\n")[0])
-    p.add_argument("sequences", nargs="+", help="sequence folders (OTB/VOT/MOT layouts)")
+    p.add_argument("sequences", nargs="*", help="sequence folders (OTB/VOT/MOT/clip layouts)")
+    p.add_argument("--split", choices=["val", "train"], default=None,
+                   help="add the training collection's split (val: what settings are chosen on)")
+    p.add_argument("--paper-base", action="store_true", help="start from TrackerConfig.paper() instead of the defaults")
+    p.add_argument("--base", action="append", default=[], metavar="NAME=V", help="a field of the starting config")
     p.add_argument("--tracker", default="amnet", help="amnet, anet or a checkpoint .pt")
     p.add_argument("--set", action="append", default=[], metavar="NAME=V1,V2", help="values to try for a field")
     p.add_argument("--rounds", type=int, default=1)
@@ -104,7 +123,15 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     grid = dict(parse_setting(s) for s in a.set)
     seqs = [load_sequence(s) for s in a.sequences]
-    best, trials = tune(a.tracker, seqs, grid, rounds=a.rounds)
+    if a.split:
+        from ..data import load_collection
+        seqs += load_collection(split=a.split)
+    if not seqs:
+        p.error("give sequence folders and/or --split")
+    from ..tracking import TrackerConfig
+    base = TrackerConfig.paper() if a.paper_base else TrackerConfig()
+    base = replace(base, **{n: v[0] for n, v in (parse_setting(b) for b in a.base)})
+    best, trials = tune(a.tracker, seqs, grid, base=base, rounds=a.rounds)
     print("best:", {k: v for k, v in asdict(best).items() if k in grid})
     if a.json:
         with open(a.json, "w") as f:
