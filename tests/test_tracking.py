@@ -149,6 +149,7 @@ def test_anet_only_tracker_has_no_motion_map():
     tr.init(f, (20, 20, 20, 20))
     _, maps = tr.update(f, return_maps=True)
     assert "O_M" not in maps and "O_A" in maps
+    assert maps["roi_prev"] is None   # ANet-only never crops z_{t-1}
 
 
 def test_scale_search_follows_a_growing_target():
@@ -232,7 +233,7 @@ def test_anchor_strategy_matches_the_first_frames_template():
     _, maps = tr.update(frames[3], return_maps=True)
     assert np.array_equal(maps["template"], first)
     with torch.no_grad():
-        ref = model(to_t(maps["roi"]), to_t(maps["roi_prev"]), to_t(first))[0, 0].numpy()
+        ref = model(to_t(maps["roi"]), to_t(maps["roi"]), to_t(first))[0, 0].numpy()  # ANet-only: no z_prev
     assert np.allclose(maps["response"], ref, atol=1e-6)
 
 

@@ -112,6 +112,7 @@ class AMNet(nn.Module):
     """The two-stream tracker network: ``O_AM = sigmoid(conv1x1([O_A, O_M]))``."""
 
     kind = "amnet"
+    uses_previous_roi = True    # MNet differences z_t and z_{t-1}
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -148,6 +149,7 @@ class ANetOnly(nn.Module):
     """
 
     kind = "anet"
+    uses_previous_roi = False   # callers need not crop z_{t-1} (any tensor of z_t's shape will do)
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()

@@ -191,9 +191,12 @@ class Tracker:
         factors = self._scale.factors
         n = len(factors)
         roi_patches = [crop_square(frame, c, S * f, R, mean) for f in factors]
-        prev_patches = [crop_square(self._prev, c, S * f, R, self._prev_mean) for f in factors]
         z_t = torch.cat([_to_tensor(p, dev) for p in roi_patches])
-        z_prev = torch.cat([_to_tensor(p, dev) for p in prev_patches])
+        if getattr(self.model, "uses_previous_roi", True):
+            prev_patches = [crop_square(self._prev, c, S * f, R, self._prev_mean) for f in factors]
+            z_prev = torch.cat([_to_tensor(p, dev) for p in prev_patches])
+        else:  # ANet-only: z_{t-1} is not looked at; pass z_t for the shape check
+            prev_patches, z_prev = [None] * n, z_t
         want_maps = return_maps or self._scale.needs_maps
         result = self.model(z_t, z_prev, x.expand(n, -1, -1, -1), return_maps=want_maps,
                             template_features=xf.expand(n, -1, -1, -1))
