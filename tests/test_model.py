@@ -258,9 +258,9 @@ def test_xavier_initialisation():
     conv = m.anet.backbone.convs[3]  # 5x5, 24 -> 36
     fan_in, fan_out = 24 * 25, 36 * 25
     bound = (6.0 / (fan_in + fan_out)) ** 0.5
-    assert float(conv.weight.abs().max()) <= bound
-    assert float(conv.weight.abs().max()) > 0.9 * bound
-    assert float(conv.bias.abs().max()) == 0.0
+    assert float(conv.weight.detach().abs().max()) <= bound
+    assert float(conv.weight.detach().abs().max()) > 0.9 * bound
+    assert float(conv.bias.detach().abs().max()) == 0.0
 
 
 def test_bad_inputs_raise_clearly():
