@@ -129,11 +129,12 @@ def test_mix_weights_hand_computed():
 
 
 def test_balanced_bce_hand_computed():
-    # one positive cell (t=1) and three negatives (t=0): each side carries half the weight
+    # one positive cell (t=1) and three negatives (t=0): each side carries half of the total
+    # weight N = 4 (weights average 1, as a sum over cells)
     logits = torch.tensor([[[[2.0, -1.0], [0.0, 1.0]]]])
     target = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
     sp = lambda v: float(np.log1p(np.exp(v)))  # softplus
-    expected = 0.5 * sp(-2.0) + (sp(-1.0) + sp(0.0) + sp(1.0)) / 6
+    expected = 4 * (0.5 * sp(-2.0) + (sp(-1.0) + sp(0.0) + sp(1.0)) / 6)
     assert float(balanced_bce(logits, target)) == pytest.approx(expected, rel=1e-6)
 
 
