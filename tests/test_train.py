@@ -170,3 +170,40 @@ def test_template_error_moves_the_template_only():
     shared = sample_triplet(src, CPU, np.random.default_rng(1), JitterConfig(template_error=1.0, **still))
     assert not np.array_equal(shared["x_prev"], on_box)
     assert np.array_equal(shared["z_t"], clean["z_t"]) and np.array_equal(shared["center"], clean["center"])
+
+
+def test_best_checkpoint_is_the_lowest_validation_loss_and_export_records_it(tmp_path, monkeypatch):
+    # Scripted validation losses: best.pt must hold the step of the lowest one, also after a
+    # resume (the best value is recomputed from the stored history), and export must ship it
+    # with the run's record and the full history.
+    import json
+
+    from amnet_edu.train import trainer
+    from amnet_edu.train.export import _train_seconds, export
+
+    script = iter([5.0, 3.0, 4.0, 3.5, 2.0])
+    monkeypatch.setattr(trainer, "evaluate_loss",
+                        lambda *a, **k: {"val_loss": next(script), "val_peak_err": 0.0, "val_within_2": 0.0})
+    srcs = [_square_source(seed=1)]
+    cfg = _tiny_cfg(tmp_path / "run", 5, val_every=1, checkpoint_every=1, stop_at=3)
+    train(cfg, srcs, progress=False, log=lambda *a: None)
+    assert read_checkpoint(tmp_path / "run" / "best.pt")["step"] == 2          # 3.0 at step 2
+    train(_tiny_cfg(tmp_path / "run", 5, val_every=1, checkpoint_every=1), srcs, progress=False, log=lambda *a: None)
+    # steps 4 (3.5: worse than 3.0, not saved) and 5 (2.0: the new best)
+    assert read_checkpoint(tmp_path / "run" / "best.pt")["step"] == 5
+    dest = export(tmp_path / "run", tmp_path / "ship" / "m.pt")
+    rec = json.loads(read_checkpoint(dest)["record"])
+    assert rec["exported_step"] == 5 and rec["steps_done"] == 5 and "stopped" in rec["command"]
+    hist = json.loads((tmp_path / "ship" / "m_history.json").read_text())
+    assert [h["step"] for h in hist] == [1, 2, 3, 4, 5]
+    # training time over two segments whose clocks each restart at 0
+    assert _train_seconds([{"seconds": 1.0}, {"seconds": 2.5}, {"seconds": 0.5}, {"seconds": 1.5}]) == 4.0
+
+
+def test_parse_mix_and_its_errors():
+    from amnet_edu.train.cli import parse_mix
+
+    assert parse_mix("collection=0.9, synthetic=0.1") == {"collection": 0.9, "synthetic": 0.1}
+    for bad in ("videos=1", "collection", "collection=abc", "real=-1"):
+        with pytest.raises(SystemExit):
+            parse_mix(bad)
