@@ -55,6 +55,9 @@ class _PixelANet(nn.Module):
         super().__init__()
         self.backbone = nn.Identity()
 
+    def prepare_template(self, features, roi_size):
+        return features
+
 
 class RawMatcher(nn.Module):
     """A test model with AMNet's contract whose response is the raw pixel correlation: it has no

@@ -106,3 +106,22 @@ def test_diagnostics_frame_differencing_finds_a_moving_square():
     assert "square" in format_diagnostics(res) and "overall" in format_diagnostics(res)
     anet = diagnose(build_model("anet", "cpu", seed=0).eval(), [src], DiagnosticsConfig(pairs=4))
     assert "O_M" not in anet["overall"]
+
+
+def test_prepared_template_gives_the_same_maps_and_broadcasts_over_rois():
+    from amnet_edu.model import build_model
+
+    model = build_model("amnet", "cpu", seed=0).eval()
+    g = torch.Generator().manual_seed(0)
+    z = torch.rand(3, 3, 96, 96, generator=g)
+    zp = torch.rand(3, 3, 96, 96, generator=g)
+    x = torch.rand(1, 3, 32, 32, generator=g)
+    with torch.no_grad():
+        xf = model.anet.backbone(x)
+        prepared = model.anet.prepare_template(xf, 96)
+        ref = model(z, zp, x.expand(3, -1, -1, -1), template_features=xf.expand(3, -1, -1, -1))
+        out = model(z, zp, x.expand(3, -1, -1, -1), template_features=prepared)
+    assert torch.allclose(out, ref, atol=1e-5), float((out - ref).abs().max())
+    from amnet_edu.model.xcorr import xcorr_with_spectrum
+    with pytest.raises(ValueError, match="does not fit"):
+        xcorr_with_spectrum(torch.rand(1, 190, 64, 64), prepared.spectrum, (32, 32), model.cfg.level_channels)

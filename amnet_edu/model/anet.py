@@ -26,14 +26,16 @@ integral image per level, O(R^2).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from ..config import ModelConfig
 from .backbone import SiameseAtrousBackbone
-from .xcorr import XCorr
+from .xcorr import XCorr, template_spectrum, xcorr_with_spectrum
 
-__all__ = ["ANet", "box_sums", "centre_template", "normalise_correlation"]
+__all__ = ["ANet", "PreparedTemplate", "box_sums", "centre_template", "normalise_correlation"]
 
 
 def box_sums(t: torch.Tensor, Ht: int, Wt: int) -> torch.Tensor:
@@ -51,17 +53,40 @@ def centre_template(x_feats: torch.Tensor) -> torch.Tensor:
     return x_feats - x_feats.mean((2, 3), keepdim=True)
 
 
+def template_norms(x_centred: torch.Tensor, groups) -> torch.Tensor:
+    """``|x_centred|`` per group of channels: [B, C, T, T] -> [B, G]."""
+    xs = torch.split(x_centred, list(groups), 1)
+    return torch.stack([x.pow(2).sum((1, 2, 3)) for x in xs], 1).sqrt()
+
+
 def normalise_correlation(raw: torch.Tensor, z_feats: torch.Tensor, x_centred: torch.Tensor, groups,
-                          eps: float = 1e-6) -> torch.Tensor:
+                          eps: float = 1e-6, x_norm: torch.Tensor | None = None) -> torch.Tensor:
     """Divide raw correlations [B, G, Ho, Wo] of ``z_feats`` with a *centred* template by
-    ``|x_centred|`` (per group) and by the ROI window norms ``sqrt(box(sum_c Z_c^2))``."""
+    ``|x_centred|`` (per group; ``x_norm`` [B, G] when already known) and by the ROI window
+    norms ``sqrt(box(sum_c Z_c^2))``."""
     Ht, Wt = x_centred.shape[-2:]
     zs = torch.split(z_feats, list(groups), 1)
-    xs = torch.split(x_centred, list(groups), 1)
-    x_norm = torch.stack([x.pow(2).sum((1, 2, 3)) for x in xs], 1).sqrt()            # [B, G]
+    if x_norm is None:
+        x_norm = template_norms(x_centred, groups)                                    # [B, G]
     energy = torch.stack([z.pow(2).sum(1) for z in zs], 1)                            # [B, G, H, W]
     z_norm = box_sums(energy, Ht, Wt).clamp_min(0).sqrt().to(raw.dtype)                # [B, G, Ho, Wo]
     return raw / (z_norm * x_norm[:, :, None, None] + eps)
+
+
+@dataclass(frozen=True)
+class PreparedTemplate:
+    """A template made ready for matching ROIs of one size, reusable while it does not change
+    (a tracker's anchor template): everything ``level_maps`` computes from the template alone.
+
+    ``features`` [B, C, T, T] (the backbone's), ``centred`` (``centre_template``), ``spectrum``
+    (``xcorr.template_spectrum`` of ``centred`` on the ROI grid, [B, C, R, R // 2 + 1]),
+    ``norms`` [B, G] (``template_norms``). ``B = 1`` broadcasts over a batch of ROIs.
+    """
+
+    features: torch.Tensor
+    centred: torch.Tensor
+    spectrum: torch.Tensor
+    norms: torch.Tensor
 
 
 class ANet(nn.Module):
@@ -72,10 +97,25 @@ class ANet(nn.Module):
         self.xcorr = XCorr(groups=cfg.level_channels, method=xcorr_method)
         self.fuse = nn.Conv2d(len(cfg.level_channels), 1, 1)
 
-    def level_maps(self, z_feats: torch.Tensor, x_feats: torch.Tensor) -> torch.Tensor:
-        """Per-level normalised correlation maps ``O^L`` [B, 3, H, W] from backbone features."""
+    def prepare_template(self, x_feats: torch.Tensor, roi_size: int) -> PreparedTemplate:
+        """What matching needs from template features [B, C, T, T], for ROIs of side ``roi_size``."""
         xc = centre_template(x_feats)
-        return normalise_correlation(self.xcorr(z_feats, xc), z_feats, xc, self.cfg.level_channels)
+        return PreparedTemplate(x_feats, xc, template_spectrum(xc, roi_size, roi_size),
+                                template_norms(xc, self.cfg.level_channels))
+
+    def level_maps(self, z_feats: torch.Tensor, x_feats) -> torch.Tensor:
+        """Per-level normalised correlation maps ``O^L`` [B, 3, H, W] from backbone features.
+
+        ``x_feats``: template features [B, C, T, T], or a ``PreparedTemplate`` (its spectrum and
+        norms are reused: the same numbers, the template's transform skipped).
+        """
+        groups = self.cfg.level_channels
+        if isinstance(x_feats, PreparedTemplate):
+            p = x_feats
+            raw = xcorr_with_spectrum(z_feats, p.spectrum, p.centred.shape[-2:], groups)
+            return normalise_correlation(raw, z_feats, p.centred, groups, x_norm=p.norms)
+        xc = centre_template(x_feats)
+        return normalise_correlation(self.xcorr(z_feats, xc), z_feats, xc, groups)
 
     def score_near(self, z_feats: torch.Tensor, x_feats: torch.Tensor, i: int, j: int, radius: int = 1) -> torch.Tensor:
         """``O_A`` of templates ``x_feats`` [S, C, T, T] on cells within ``radius`` of ``(i, j)`` only.
@@ -112,8 +152,9 @@ class ANet(nn.Module):
         """``z_t`` [B, 3, R, R], ``x_prev`` [B, 3, T, T] (floats in [0, 1]) -> ``O_A`` [B, 1, H, W].
 
         ``template_features``: the backbone's output for ``x_prev`` [B, 190, T, T] when the caller
-        already has it (the tracker computes its scale-search templates in one batch); the
-        template's per-layer maps are then not in ``return_maps``' dictionary.
+        already has it, or a ``PreparedTemplate`` (``prepare_template``: a tracker's unchanged
+        template is transformed once); the template's per-layer maps are then not in
+        ``return_maps``' dictionary.
         """
         zf, zmaps = self.backbone(z_t, return_maps=True) if return_maps else (self.backbone(z_t), {})
         if template_features is not None:
@@ -127,6 +168,7 @@ class ANet(nn.Module):
         maps = {f"roi_{k}": v for k, v in zmaps.items()}
         maps.update({f"template_{k}": v for k, v in xmaps.items()})
         maps.update({f"O_L{i + 1}": levels[:, i:i + 1] for i in range(levels.shape[1])})
-        maps["roi_features"], maps["template_features"] = zf, xf
+        maps["roi_features"] = zf
+        maps["template_features"] = xf.features if isinstance(xf, PreparedTemplate) else xf
         maps["O_A"] = o_a
         return o_a, maps

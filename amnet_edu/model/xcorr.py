@@ -27,7 +27,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-__all__ = ["xcorr_direct", "xcorr_fft", "XCorr"]
+__all__ = ["xcorr_direct", "xcorr_fft", "template_spectrum", "xcorr_with_spectrum", "XCorr"]
 
 
 def _check(z: torch.Tensor, x: torch.Tensor, groups):
@@ -92,20 +92,9 @@ class _XCorrFFT(torch.autograd.Function):
     def forward(ctx, z, x, groups):
         Hz, Wz = z.shape[-2:]
         Ht, Wt = x.shape[-2:]
-        Ho, Wo = Hz - Ht + 1, Wz - Wt + 1
         Zf = torch.fft.rfft2(z, s=(Hz, Wz))
-        # conj(FFT(x)) is the FFT of x reversed on the circular grid (x_rev[n] = x[-n mod N], real
-        # x): transforming the reversed template gives the conjugate spectrum directly, which
-        # spares materialising a conjugated copy of a [B, C, Hz, Wz/2+1] complex tensor (a
-        # memory pass as long as the product itself at the paper's sizes).
-        Xc = torch.fft.rfft2(_circular_reverse(x, Hz, Wz))
-        prod = torch.view_as_real(Zf * Xc)                              # [B, C, Hz, Wf, 2]
-        # Channel sums per group in the frequency domain as one matrix product with a 0/1
-        # group-membership matrix, then one inverse FFT per output map.
-        member = _membership(groups, prod.dtype, prod.device)           # [G, C]
-        B, C = prod.shape[:2]
-        sums = (member @ prod.reshape(B, C, -1)).reshape(B, len(groups), *prod.shape[2:])
-        out = torch.fft.irfft2(torch.view_as_complex(sums.contiguous()), s=(Hz, Wz))[..., :Ho, :Wo]
+        Xc = template_spectrum(x, Hz, Wz)
+        out = _correlate_spectra(Zf, Xc, groups, Hz, Wz, Ht, Wt)
         if any(ctx.needs_input_grad[:2]):
             ctx.save_for_backward(Zf, Xc)
         ctx.groups, ctx.sizes = groups, (Hz, Wz, Ht, Wt)
@@ -120,6 +109,45 @@ class _XCorrFFT(torch.autograd.Function):
         dz = torch.fft.irfft2(Gc * Xc.conj(), s=(Hz, Wz)) if ctx.needs_input_grad[0] else None
         dx = torch.fft.irfft2(Gc.conj() * Zf, s=(Hz, Wz))[..., :Ht, :Wt] if ctx.needs_input_grad[1] else None
         return dz, dx, None
+
+
+def template_spectrum(x: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """``conj(FFT(x))`` on the ``H x W`` grid of the ROI: [B, C, Ht, Wt] -> complex [B, C, H, W // 2 + 1].
+
+    conj(FFT(x)) is the FFT of x reversed on the circular grid (x_rev[n] = x[-n mod N], real
+    x): transforming the reversed template gives the conjugate spectrum directly, which spares
+    materialising a conjugated copy of a [B, C, H, W/2+1] complex tensor (a memory pass as long
+    as the product itself at the paper's sizes). A template that does not change (a tracker's
+    anchor) needs it once: ``xcorr_with_spectrum`` reuses it.
+    """
+    return torch.fft.rfft2(_circular_reverse(x, H, W))
+
+
+def xcorr_with_spectrum(z: torch.Tensor, Xc: torch.Tensor, template_hw, groups: Sequence[int] | None = None) -> torch.Tensor:
+    """``xcorr_fft(z, x, groups)`` from the template's precomputed ``Xc = template_spectrum(x, Hz, Wz)``.
+
+    ``z`` [B, C, Hz, Wz]; ``Xc`` [B or 1, C, Hz, Wz // 2 + 1] (one template broadcasts over a
+    batch of ROIs, e.g. a scale pyramid); ``template_hw`` = ``(Ht, Wt)``. No autograd through
+    ``Xc``'s making: for tracking, not training.
+    """
+    groups = tuple(groups) if groups is not None else (z.shape[1],)
+    Hz, Wz = z.shape[-2:]
+    if Xc.shape[1] != z.shape[1] or Xc.shape[-2:] != (Hz, Wz // 2 + 1):
+        raise ValueError(f"template spectrum {tuple(Xc.shape)} does not fit ROI features {tuple(z.shape)}")
+    if sum(groups) != z.shape[1]:
+        raise ValueError(f"groups {groups} do not add up to {z.shape[1]} channels")
+    return _correlate_spectra(torch.fft.rfft2(z, s=(Hz, Wz)), Xc, groups, Hz, Wz, *template_hw)
+
+
+def _correlate_spectra(Zf, Xc, groups, Hz, Wz, Ht, Wt) -> torch.Tensor:
+    """Valid correlation maps [B, G, Hz - Ht + 1, Wz - Wt + 1] from the ROI's and the template's spectra."""
+    prod = torch.view_as_real(Zf * Xc)                              # [B, C, Hz, Wf, 2]
+    # Channel sums per group in the frequency domain as one matrix product with a 0/1
+    # group-membership matrix, then one inverse FFT per output map.
+    member = _membership(groups, prod.dtype, prod.device)           # [G, C]
+    B, C = prod.shape[:2]
+    sums = (member @ prod.reshape(B, C, -1)).reshape(B, len(groups), *prod.shape[2:])
+    return torch.fft.irfft2(torch.view_as_complex(sums.contiguous()), s=(Hz, Wz))[..., :Hz - Ht + 1, :Wz - Wt + 1]
 
 
 def _circular_reverse(x: torch.Tensor, H: int, W: int) -> torch.Tensor:

@@ -144,6 +144,7 @@ class Tracker:
         self._prev = frame
         self._prev_mean = channel_means(frame)
         self._confidence = None
+        self._prepared = self._prepared_from = None
         self._template = make_template_strategy(tc.template, tc.template_update, tc.template_gate)
         self._scale = make_scale_estimator(tc.scale, tc.scale_step, tc.scale_penalty, tc.scale_lr, tc.scale_radius)
         T = self.cfg.template_size
@@ -187,6 +188,8 @@ class Tracker:
             return self.model.anet.backbone(cut["x"])
 
         xf = self._template.features(current, self._confidence)
+        if xf is not self._prepared_from:  # a new template: its spectrum and norms once
+            self._prepared, self._prepared_from = self.model.anet.prepare_template(xf, R), xf
         x = cut.get("x", self._anchor_x)
         factors = self._scale.factors
         n = len(factors)
@@ -199,7 +202,7 @@ class Tracker:
             prev_patches, z_prev = [None] * n, z_t
         want_maps = return_maps or self._scale.needs_maps
         result = self.model(z_t, z_prev, x.expand(n, -1, -1, -1), return_maps=want_maps,
-                            template_features=xf.expand(n, -1, -1, -1))
+                            template_features=self._prepared)
         out, maps = result if want_maps else (result, None)
         responses = out[:, 0].float().cpu().numpy()
         scores = (1 - tc.window_influence) * responses + tc.window_influence * self._window
