@@ -59,6 +59,11 @@ def test_strategy_and_estimator_names_are_checked():
         make_template_strategy("moving_average", rate=1.5)
     with pytest.raises(ValueError, match="pyramid"):
         make_scale_estimator("siamfc")
+    from amnet_edu.tracking import TrackerConfig
+    with pytest.raises(ValueError, match="template strategy"):
+        TrackerConfig(template="first")
+    with pytest.raises(ValueError, match="scale estimator"):
+        TrackerConfig(scale="siamfc")
 
 
 def test_pyramid_scale_choice_penalty_and_damping():

@@ -176,3 +176,16 @@ def test_deep_supervision_trains_both_stream_heads(tmp_path):
     from amnet_edu.checkpoint import read_checkpoint
     ck = read_checkpoint(tmp_path / "ds" / "last.pt")
     assert set(ck["heads"]) == {"motion.weight", "motion.bias"}
+
+
+def test_evaluate_cli_on_a_collection_split_with_a_configured_loop(collection, tmp_path, capsys):
+    from amnet_edu.evaluate.report import main
+    from amnet_edu.evaluate.results import has_result
+
+    rc = main(["--split", "val", "--data", str(collection), "--trackers", "kcf", "anet",
+               "--set", "template=anchor", "--results", str(tmp_path / "res")])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "ANet-template=anchor" in out and "KCF" in out and "OPE on 1 sequence" in out
+    assert has_result(tmp_path / "res", "train_val", "ANet-template=anchor", "B_two")
+    assert main(["--split", "val", "--data", str(collection), "--set", "template=first"]) == 2

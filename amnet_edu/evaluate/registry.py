@@ -6,7 +6,7 @@ canonical spelling (``display_name``) is the results folder name.
 """
 from __future__ import annotations
 
-__all__ = ["TRACKER_NAMES", "display_name", "make_tracker"]
+__all__ = ["TRACKER_NAMES", "display_name", "make_tracker", "ConfiguredTracker"]
 
 # lower-case key -> canonical name (results folder, table row)
 TRACKER_NAMES = {"amnet": "AMNet", "anet": "ANet", "csrt": "CSRT", "kcf": "KCF", "mil": "MIL"}
@@ -62,3 +62,20 @@ def make_tracker(name: str, config=None):
     except AttributeError:
         pass
     return tracker
+
+
+class ConfiguredTracker:
+    """A picklable factory: ``make_tracker(name, config)`` under its own results label.
+
+    For comparing tracking loops of one network in an evaluation (each variant gets its own
+    results folder): ``ConfiguredTracker("amnet", TrackerConfig(template="anchor"), "AMNet-anchor")``.
+    """
+
+    def __init__(self, name: str, config, label: str):
+        display_name(name)  # fail early on an unknown name
+        self.tracker, self.config, self.name = name, config, label
+
+    def __call__(self):
+        t = make_tracker(self.tracker, self.config)
+        t.name = self.name
+        return t

@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None,
                    help="folder of sequences (default: the shared data folder / $AMNET_EDU_DATA)")
     p.add_argument("--sequences", nargs="+", default=None, help="only these sequence names")
+    p.add_argument("--split", choices=["train", "val"], default=None,
+                   help="the training collection's split (--data: the collection, default shared/data/train)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=V",
+                   help="a TrackerConfig field for the AMNet/ANet/checkpoint trackers (repeatable)")
+    p.add_argument("--paper-loop", action="store_true",
+                   help="start from TrackerConfig.paper() (the paper's tracking loop) before --set")
+    p.add_argument("--label", default=None, help="results label suffix for the configured trackers")
     p.add_argument("--results", default="results", help="results folder (got10k layout)")
     p.add_argument("--benchmark", default=None,
                    help="subfolder name under --results (default: the data folder's name)")
@@ -91,7 +98,33 @@ def main(argv=None) -> int:
 
     from ..data.sequences import find_sequences, shared_data_root
 
-    data = Path(args.data) if args.data else shared_data_root()
+    if args.set or args.paper_loop:
+        from dataclasses import replace
+
+        from ..tracking import TrackerConfig
+        from .registry import ConfiguredTracker
+        from .tune import parse_setting
+
+        try:
+            changes = {n: v[0] for n, v in (parse_setting(x) for x in args.set)}
+            cfg = replace(TrackerConfig.paper() if args.paper_loop else TrackerConfig(), **changes)
+        except ValueError as exc:
+            print(f"error: --set: {exc}", file=sys.stderr)
+            return 2
+        suffix = args.label or "-".join((["paper"] if args.paper_loop else []) + [f"{k}={v}" for k, v in changes.items()])
+        trackers = [ConfiguredTracker(t, cfg, f"{display_name(t)}-{suffix}")
+                    if display_name(t) not in ("CSRT", "KCF", "MIL") else t for t in trackers]
+    if args.split:
+        from ..data.collection import load_collection, train_data_root
+
+        root = Path(args.data) if args.data else train_data_root()
+        if root is None:
+            print("error: no training collection found (give --data or set AMNET_EDU_TRAIN_DATA)", file=sys.stderr)
+            return 2
+        data, sequences = root, load_collection(root, split=args.split)
+        args.benchmark = args.benchmark or f"{Path(root).name}_{args.split}"
+    else:
+        data = Path(args.data) if args.data else shared_data_root()
     if data is None:
         print("error: no --data given and no shared data folder found "
               "(set AMNET_EDU_DATA to a folder of tracking sequences)", file=sys.stderr)
@@ -99,7 +132,8 @@ def main(argv=None) -> int:
     if not Path(data).is_dir():
         print(f"error: data folder not found: {data}", file=sys.stderr)
         return 2
-    sequences = find_sequences(data)
+    if not args.split:
+        sequences = find_sequences(data)
     if args.sequences:
         wanted = set(args.sequences)
         missing = wanted - {s.name for s in sequences}

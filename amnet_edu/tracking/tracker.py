@@ -73,6 +73,15 @@ class TrackerConfig:
     scale_radius: int = 0           # template search: cells around the peak scored (0: the peak)
     min_size: float = 4.0           # smallest box side in pixels
 
+    def __post_init__(self):
+        from .scale import SCALE_ESTIMATORS
+        from .template import TEMPLATE_STRATEGIES
+
+        if self.template not in TEMPLATE_STRATEGIES:
+            raise ValueError(f"unknown template strategy {self.template!r}; choose one of {sorted(TEMPLATE_STRATEGIES)}")
+        if self.scale not in SCALE_ESTIMATORS:
+            raise ValueError(f"unknown scale estimator {self.scale!r}; choose one of {sorted(SCALE_ESTIMATORS)}")
+
     @classmethod
     def paper(cls, **changes) -> "TrackerConfig":
         """The paper's loop: every-frame template, plain arg max, no window, no size update."""
