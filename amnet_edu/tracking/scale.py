@@ -63,7 +63,9 @@ class PyramidScale(ScaleEstimator):
 
 
 class TemplateScale(ScaleEstimator):
-    needs_maps = True
+    @property
+    def needs_maps(self):  # the ROI features, only when the search is on
+        return self.step != 1.0
 
     def new_size(self, size, k, ctx):
         if self.step == 1.0:

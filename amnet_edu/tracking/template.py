@@ -37,8 +37,6 @@ class TemplateStrategy:
     tracker at ``init`` (the first frame's template features).
     """
 
-    needs_current = True
-
     def __init__(self, rate: float = 1.0, gate: float = 0.0):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"template rate must be in [0, 1], got {rate}")
@@ -61,8 +59,6 @@ class PaperTemplate(TemplateStrategy):
 
 
 class AnchorTemplate(TemplateStrategy):
-    needs_current = False
-
     def features(self, current, confidence):
         return self.anchor
 
@@ -81,12 +77,14 @@ class MovingAverageTemplate(TemplateStrategy):
 class AnchorRecentTemplate(TemplateStrategy):
     def start(self, anchor):
         super().start(anchor)
-        self._recent = anchor
+        self._mixed = anchor
 
     def features(self, current, confidence):
+        # the mix changes only with the recent template: an unchanged tensor lets the tracker
+        # reuse the template's prepared spectrum
         if self._confident(confidence):
-            self._recent = current()
-        return (1 - self.rate) * self.anchor + self.rate * self._recent
+            self._mixed = (1 - self.rate) * self.anchor + self.rate * current()
+        return self._mixed
 
 
 TEMPLATE_STRATEGIES = {"paper": PaperTemplate, "anchor": AnchorTemplate, "moving_average": MovingAverageTemplate,

@@ -94,20 +94,23 @@ class TrackerConfig:
 class _ScaleContext:
     """What a scale estimator may read after the forward pass (see ``tracking.scale``)."""
 
-    def __init__(self, tracker, maps, i, j, center, side):
+    def __init__(self, tracker, maps, i, j, center, side, base=None):
         self.model, self.i, self.j = tracker.model, i, j
         self.roi_features = maps.get("roi_features") if maps else None
         if self.roi_features is not None:
             self.roi_features = self.roi_features[:1]
-        self._tracker, self._center, self._side = tracker, center, side
+        self._tracker, self._center, self._side, self._base = tracker, center, side, base
 
     def rescaled_templates(self, steps):
-        """Backbone features of the template at the state of frame t-1 and of crops ``f`` times its side."""
+        """Backbone features of the template at the state of frame t-1 and of crops ``f`` times its
+        side; the base template's are reused when this frame's template strategy computed them."""
         tr = self._tracker
         T = tr.cfg.template_size
+        factors = (*steps,) if self._base is not None else (1.0, *steps)
         crops = [_to_tensor(crop_square(tr._prev, self._center, self._side * f, T, tr._prev_mean), tr.device)
-                 for f in (1.0, *steps)]
-        return self.model.anet.backbone(torch.cat(crops))
+                 for f in factors]
+        feats = self.model.anet.backbone(torch.cat(crops))
+        return feats if self._base is None else torch.cat([self._base, feats])
 
 
 def _to_tensor(patch: np.ndarray, device) -> torch.Tensor:
@@ -196,7 +199,8 @@ class Tracker:
         def current():
             cut["patch"] = crop_square(self._prev, c, s, T, self._prev_mean)
             cut["x"] = _to_tensor(cut["patch"], dev)
-            return self.model.anet.backbone(cut["x"])
+            cut["features"] = self.model.anet.backbone(cut["x"])
+            return cut["features"]
 
         xf = self._template.features(current, self._confidence)
         if xf is not self._prepared_from:  # a new template: its spectrum and norms once
@@ -225,7 +229,7 @@ class Tracker:
         Sk = S * factors[k]
         kk = Sk / R
         new_center = np.array([c[0] - Sk / 2 + xr * kk, c[1] - Sk / 2 + yr * kk])
-        self._size = self._scale.new_size(self._size, k, _ScaleContext(self, maps, i, j, c, s))
+        self._size = self._scale.new_size(self._size, k, _ScaleContext(self, maps, i, j, c, s, cut.get("features")))
         self._confidence = float(responses[k].max())
         Hf, Wf = frame.shape[:2]
         self._center = np.clip(new_center, [0, 0], [Wf, Hf])

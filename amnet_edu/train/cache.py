@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..tracking.crops import channel_means, crop_square, template_side
+from .triplets import annotated_frames
 
 __all__ = ["CacheConfig", "CropCache", "CachedSource", "default_cache_dir"]
 
@@ -88,7 +89,7 @@ class CropCache:
         if Path(str(path) + ".json").exists():
             return cls(path)
         cache_dir.mkdir(parents=True, exist_ok=True)
-        rows = [(k, i) for k, s in enumerate(sequences) for i in _annotated(s.boxes)]
+        rows = [(k, i) for k, s in enumerate(sequences) for i in annotated_frames(s.boxes)]
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         regions = np.memmap(tmp, dtype=np.uint8, mode="w+", shape=(max(len(rows), 1), size, size, 3))
         origin = np.zeros((len(rows), 2))
@@ -96,7 +97,7 @@ class CropCache:
         mean = np.zeros((len(rows), 3))
         r = 0
         for k, s in enumerate(sequences):
-            wanted = set(_annotated(s.boxes).tolist())
+            wanted = set(annotated_frames(s.boxes).tolist())
             for i, frame in enumerate(s.frames()):
                 if i not in wanted:
                     continue
@@ -154,11 +155,6 @@ class CachedSource:
         c = ((center[0] - o[0]) / sc, (center[1] - o[1]) / sc)
         pad = self.cache.mean[row] if pad is None else pad
         return crop_square(np.asarray(self.cache.regions[row]), c, side / sc, out_size, pad)
-
-
-def _annotated(boxes: np.ndarray) -> np.ndarray:
-    b = np.asarray(boxes, dtype=np.float64)
-    return np.flatnonzero(np.all(np.isfinite(b), axis=1) & (b[:, 2] > 1) & (b[:, 3] > 1))
 
 
 def _fingerprint(seq) -> str:

@@ -85,6 +85,12 @@ class JitterConfig:
                    blur_prob=0.15, occlusion_prob=0.15, shake=0.05)
 
 
+def annotated_frames(boxes) -> np.ndarray:
+    """Indices of the frames a triplet may use: a finite box larger than one pixel each way."""
+    b = np.asarray(boxes, dtype=np.float64)
+    return np.flatnonzero(np.all(np.isfinite(b), axis=1) & (b[:, 2] > 1) & (b[:, 3] > 1))
+
+
 def gaussian_map(size: int, center_ij, sigma: float) -> np.ndarray:
     """``O_gt`` of eq. (8): ``exp(-((i - ci)^2 + (j - cj)^2) / (2 sigma^2))`` on a ``size x size`` grid."""
     ii = np.arange(size, dtype=np.float32)[:, None]
@@ -105,8 +111,7 @@ class FrameSource:
         self.name = name
         self.frames = frames          # list/array of RGB uint8 frames, or a Sequence
         self.boxes = np.asarray(boxes, dtype=np.float64)
-        valid = np.all(np.isfinite(self.boxes), axis=1) & (self.boxes[:, 2] > 1) & (self.boxes[:, 3] > 1)
-        self.valid = np.flatnonzero(valid)
+        self.valid = annotated_frames(self.boxes)
         self._cache = {}
 
     def frame(self, i: int) -> np.ndarray:
