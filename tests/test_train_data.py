@@ -110,6 +110,26 @@ def test_cached_crops_equal_crops_of_the_whole_frame(collection, tmp_path):
     assert ds[3]["z_t"].shape == (3, 48, 48) and torch.equal(ds[3]["z_t"], ds[3]["z_t"])
 
 
+def test_cache_key_follows_content_not_file_times(collection, tmp_path):
+    # A re-checkout of the same data (new modification times) reuses the cache; changed video
+    # bytes of the same size do not. A second build after the first finds the finished file.
+    import os
+    from amnet_edu.train.cache import _fingerprint
+    seqs = load_collection(collection)
+    before = [_fingerprint(s) for s in seqs]
+    first = CropCache.build(seqs, TINY.template_size, CacheConfig(), cache_dir=tmp_path / "c", log=None)
+    video = collection / seqs[0].name / "video.mp4"
+    os.utime(video, (1e9, 1e9))
+    assert CropCache.build(load_collection(collection), TINY.template_size, CacheConfig(),
+                           cache_dir=tmp_path / "c", log=None).path == first.path
+    data = bytearray(video.read_bytes())
+    data[-1] ^= 0xFF
+    video.chmod(0o644)
+    video.write_bytes(bytes(data))
+    after = [_fingerprint(s) for s in load_collection(collection)]
+    assert after[0] != before[0] and after[1] == before[1]
+
+
 def test_mix_weights_hand_computed():
     frames, boxes = _textured_frames(n=9)
     a = FrameSource("a", frames, boxes)            # 9 annotated frames

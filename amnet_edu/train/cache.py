@@ -25,6 +25,7 @@ sequences, their box files and the cache's settings, so a changed setting builds
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -89,6 +90,15 @@ class CropCache:
         if Path(str(path) + ".json").exists():
             return cls(path)
         cache_dir.mkdir(parents=True, exist_ok=True)
+        # two runs started together (AMNet and ANet-only) decode once: the second waits for the first
+        with open(str(path) + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if Path(str(path) + ".json").exists():
+                return cls(path)
+            return cls._write(path, sequences, template_size, config, size, log)
+
+    @classmethod
+    def _write(cls, path, sequences, template_size, config, size, log) -> "CropCache":
         rows = [(k, i) for k, s in enumerate(sequences) for i in annotated_frames(s.boxes)]
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         regions = np.memmap(tmp, dtype=np.uint8, mode="w+", shape=(max(len(rows), 1), size, size, 3))
@@ -157,12 +167,21 @@ class CachedSource:
         return crop_square(np.asarray(self.cache.regions[row]), c, side / sc, out_size, pad)
 
 
+_PROBE = 1 << 16
+
+
 def _fingerprint(seq) -> str:
-    """Sequence identity for the cache key: its boxes and its video/frame files' sizes and times."""
+    """Sequence identity for the cache key: its boxes, and its video/frame files' names, sizes and
+    first and last 64 KiB. Content, not modification times: a copy or a re-checkout of the same data
+    (new times) reuses the cache, while a re-encoded video (new bytes) does not."""
     h = hashlib.sha256(np.ascontiguousarray(seq.boxes).tobytes())
     files = [seq.video_path] if seq.video_path is not None else list(seq.frame_files or [])
     for f in files[:1] + files[-1:]:
-        st = Path(f).stat()
-        h.update(f"{Path(f).name}:{st.st_size}:{int(st.st_mtime)}".encode())
+        size = Path(f).stat().st_size
+        h.update(f"{Path(f).name}:{size}".encode())
+        with open(f, "rb") as fh:
+            h.update(fh.read(_PROBE))
+            fh.seek(max(size - _PROBE, 0))
+            h.update(fh.read(_PROBE))
     h.update(str(len(files)).encode())
     return h.hexdigest()[:16]
