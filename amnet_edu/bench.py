@@ -1,9 +1,14 @@
 """``python -m amnet_edu.bench`` (= ``amnet-edu bench``): where the forward time goes.
 
 Prints, for each profile, the median forward time at batch 1 of every component and of the
-whole AMNet and ANet-only, the direct / FFT cross-correlation time ratio, and the end-to-end
-tracking speed (crops + network + peak search) on a synthetic sequence. A benchmark, not a
-test: the figures depend on the machine and on what else runs on it.
+whole AMNet and ANet-only, the direct / FFT cross-correlation time ratio, and a *bare backbone*
+timed in the same run: Table 1's six convolutions as a plain stack, nothing else
+(``bare_backbone``), with AMNet's forward as a multiple of it (a ratio, so it carries from one
+machine to another better than milliseconds do). Then the end-to-end tracking speed (crops +
+network + peak search) of AMNet at both profiles, ANet-only and OpenCV's CSRT on the same frames,
+interleaved round by round (``side_by_side_fps``), and training throughput (``training_throughput``:
+samples per second of whole optimiser steps, data loading included). A benchmark, not a test: the
+figures depend on the machine and on what else runs on it.
 """
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ from .config import get_config
 from .device import keep_freed_memory
 from .model import build_model, xcorr_direct, xcorr_fft
 
-__all__ = ["median_ms", "component_times", "tracking_fps", "main"]
+__all__ = ["median_ms", "bare_backbone", "component_times", "tracking_fps", "side_by_side_fps",
+           "training_throughput", "main"]
 
 
 def median_ms(fn, repeat: int = 15, warmup: int = 2) -> float:
@@ -30,6 +36,20 @@ def median_ms(fn, repeat: int = 15, warmup: int = 2) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return 1000.0 * statistics.median(times)
+
+
+def bare_backbone(cfg) -> torch.nn.Sequential:
+    """Table 1's convolutions (``cfg.backbone``: kernel, channels, rate) with ReLUs, as a plain stack.
+
+    The floor any model built on this backbone pays: no lateral concatenation, no correlation,
+    no motion stream. Same layout as ``SiameseAtrousBackbone`` (channels_last), so the ratio
+    measures what AMNet adds, not a memory-format difference.
+    """
+    layers, c_in = [], 3
+    for k, c_out, rate in cfg.backbone:
+        layers += [torch.nn.Conv2d(c_in, c_out, k, padding=rate * (k - 1) // 2, dilation=rate), torch.nn.ReLU(inplace=True)]
+        c_in = c_out
+    return torch.nn.Sequential(*layers[:-1]).to(memory_format=torch.channels_last)
 
 
 @torch.inference_mode()
@@ -54,7 +74,10 @@ def component_times(profile: str, repeat: int = 15, direct: bool = True, device=
     def t(fn, n=repeat):
         return median_ms(lambda: (fn(), sync()), repeat=n)
 
+    bare = bare_backbone(cfg).to(device).eval()
+    z_cl = z.contiguous(memory_format=torch.channels_last)
     out = {
+        "bare Table-1 backbone (ROI)": t(lambda: bare(z_cl)),
         "backbone (ROI)": t(lambda: bb(z)),
         "backbone (template)": t(lambda: bb(x)),
         "xcorr FFT (3 levels)": t(lambda: xcorr_fft(zf, xf, cfg.level_channels)),
@@ -71,16 +94,72 @@ def component_times(profile: str, repeat: int = 15, direct: bool = True, device=
     return out
 
 
-def tracking_fps(kind: str, profile: str, frames: int = 60, device="cpu") -> float:
-    """End-to-end frames per second of ``Tracker.update`` on a generated 240x320 sequence."""
+def _frames(frames: int, sequence=None):
+    """``(images, first box)``: the first ``frames`` of a sequence folder, or a generated 240x320 one."""
+    if sequence is not None:
+        from .data import load_sequence
+
+        seq = load_sequence(sequence)
+        n = min(frames, len(seq))
+        return [seq.frame(i) for i in range(n)], seq.boxes[0]
     from .data import make_sequence
-    from .tracking import Tracker
 
     seq = make_sequence(7, num_frames=frames)
-    tracker = Tracker(build_model(kind, profile, seed=0), device=device)
-    imgs = [seq.frame(i) for i in range(len(seq))]
-    _, seconds = tracker.track(imgs, seq.boxes[0])
-    return 1.0 / float(np.median(seconds[1:]))
+    return [seq.frame(i) for i in range(len(seq))], seq.boxes[0]
+
+
+def _tracker(name: str, device="cpu"):
+    """``"amnet/cpu"``, ``"anet/paper"``, ... (random weights: speed does not depend on them) or
+    an OpenCV kind (``"CSRT"``)."""
+    from .evaluate.opencv_trackers import OPENCV_KINDS, OpenCVTracker
+    from .tracking import Tracker
+
+    if name in OPENCV_KINDS:
+        return OpenCVTracker(name)
+    kind, _, profile = name.partition("/")
+    return Tracker(build_model(kind, profile or "cpu", seed=0), device=device)
+
+
+def tracking_fps(kind: str, profile: str, frames: int = 60, device="cpu") -> float:
+    """End-to-end frames per second of ``Tracker.update`` on a generated 240x320 sequence."""
+    return side_by_side_fps([f"{kind}/{profile}"], frames=frames, rounds=1, device=device)[f"{kind}/{profile}"]
+
+
+def side_by_side_fps(names, frames: int = 60, rounds: int = 3, sequence=None, device="cpu") -> dict:
+    """Median per-frame FPS of each tracker in ``names`` (see ``_tracker``) on the same frames.
+
+    The trackers take turns, one whole pass each per round, so a slow spell of a shared machine
+    falls on all of them alike; the median is over every update of every round (init excluded).
+    """
+    imgs, box = _frames(frames, sequence)
+    trackers = {n: _tracker(n, device) for n in names}
+    seconds = {n: [] for n in names}
+    for _ in range(rounds):
+        for n, tr in trackers.items():
+            tr.init(imgs[0], box)     # the tracker protocol (evaluate.opencv_trackers), as OPE times it
+            for img in imgs[1:]:
+                t0 = time.perf_counter()
+                tr.update(img)
+                seconds[n].append(time.perf_counter() - t0)
+    return {n: 1.0 / float(np.median(s)) for n, s in seconds.items()}
+
+
+def training_throughput(profile: str = "cpu", kind: str = "amnet", steps: int = 8, batch_size: int = 16,
+                        workers: int = 0, device=None) -> float:
+    """Training samples per second: whole steps (batch building, forward, backward, Adam) of our
+    recipe on generated sequences, the first step (allocation, warm-up) left out."""
+    import tempfile
+
+    from .train.sources import synthetic_sources
+    from .train.trainer import TrainConfig, train
+
+    with tempfile.TemporaryDirectory() as out:
+        cfg = TrainConfig.ours(kind=kind, profile=profile, steps=steps, batch_size=batch_size, val_every=10 ** 9,
+                               checkpoint_every=10 ** 9, val_size=batch_size, out_dir=out, workers=workers,
+                               device=device)
+        hist = train(cfg, synthetic_sources(count=4, num_frames=30), progress=False, log=lambda *_: None)["history"]
+    # "seconds" is the time since the loop started, at the end of each step
+    return batch_size * (len(hist) - 1) / (hist[-1]["seconds"] - hist[0]["seconds"])
 
 
 def main(argv=None) -> int:
@@ -91,6 +170,11 @@ def main(argv=None) -> int:
     p.add_argument("--no-direct", action="store_true", help="skip the slow direct cross-correlation")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--frames", type=int, default=60, help="frames per tracking pass")
+    p.add_argument("--rounds", type=int, default=3, help="tracking passes per tracker, interleaved")
+    p.add_argument("--sequence", default=None, help="a sequence folder for the tracking speeds "
+                   "(default: a generated 240x320 sequence)")
+    p.add_argument("--train-steps", type=int, default=8, help="training steps timed (0: skip)")
     p.add_argument("--keep-malloc-default", action="store_true",
                    help="do not call amnet_edu.device.keep_freed_memory (to measure its effect)")
     a = p.parse_args(argv)
@@ -110,10 +194,21 @@ def main(argv=None) -> int:
     if not a.no_direct:
         print("| direct / FFT xcorr ratio | " + " | ".join(
             f"{results[p]['xcorr direct (3 levels)'] / results[p]['xcorr FFT (3 levels)']:.0f}x" for p in a.profiles) + " |")
-    for prof in a.profiles:
-        for kind in ("amnet", "anet"):
-            print(f"tracking FPS ({kind}, {prof} profile, end to end, 240x320 frames): "
-                  f"{tracking_fps(kind, prof, device=a.device):.1f}")
+    print("| **AMNet / bare backbone** | " + " | ".join(
+        f"{results[p]['AMNet (whole forward)'] / results[p]['bare Table-1 backbone (ROI)']:.2f}x" for p in a.profiles) + " |")
+    names = [f"{k}/{p}" for p in a.profiles for k in ("amnet", "anet")] + ["CSRT"]
+    fps = side_by_side_fps(names, a.frames, a.rounds, a.sequence, a.device)
+    where = a.sequence or "a generated 240x320 sequence"
+    print(f"\ntracking, end to end, {a.frames} frames of {where}, {a.rounds} interleaved rounds (median FPS)")
+    print("| tracker | FPS | / CSRT |")
+    print("|---|---|---|")
+    for n, f in fps.items():
+        print(f"| {n} | {f:.1f} | {f / fps['CSRT']:.2f}x |")
+    if a.train_steps > 1:
+        for prof in a.profiles:
+            sps = training_throughput(prof, steps=a.train_steps, device=a.device)
+            print(f"training (AMNet, {prof} profile, our recipe, batch 16, {a.train_steps - 1} timed steps): "
+                  f"{sps:.1f} samples/s")
     return 0
 
 

@@ -30,3 +30,37 @@ def test_track_writes_one_box_per_frame(tmp_path):
 def test_train_help_runs_as_a_module():
     r = subprocess.run([sys.executable, "-m", "amnet_edu.train", "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "--kind" in r.stdout and "torchrun" in r.stdout
+
+
+def test_bare_backbone_is_the_backbone_without_its_extras():
+    # With the backbone's weights copied in (its last layer has no bias), the bare stack on a
+    # centred input gives the backbone's last layer: same convolutions, nothing added.
+    import torch
+
+    from amnet_edu.bench import bare_backbone
+    from amnet_edu.config import get_config
+    from amnet_edu.model.backbone import SiameseAtrousBackbone
+
+    cfg = get_config("cpu")
+    bb = SiameseAtrousBackbone(cfg).eval()
+    bare = bare_backbone(cfg).eval()
+    convs = [m for m in bare if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == len(cfg.backbone) == 6
+    with torch.no_grad():
+        for a, b in zip(convs, bb.convs):
+            a.weight.copy_(b.weight)
+            a.bias.copy_(b.bias if b.bias is not None else torch.zeros_like(a.bias))
+        x = torch.rand(1, 3, 40, 40)
+        _, maps = bb(x, return_maps=True)
+        assert torch.allclose(bare(x - 0.5), maps["conv6"], atol=1e-5)
+
+
+def test_bench_prints_ratios_side_by_side_speeds_and_training_throughput(capsys):
+    assert main(["bench", "--profiles", "cpu", "--repeat", "1", "--no-direct", "--frames", "4",
+                 "--rounds", "1", "--train-steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| **AMNet / bare backbone** |" in out and "| bare Table-1 backbone (ROI) |" in out
+    for row in ("| amnet/cpu |", "| anet/cpu |", "| CSRT | "):
+        assert row in out
+    assert out.split("| CSRT |")[1].splitlines()[0].endswith("| 1.00x |")      # CSRT against itself
+    assert "samples/s" in out
