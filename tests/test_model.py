@@ -118,6 +118,10 @@ def test_backbone_preserves_resolution_and_shares_weights():
         feats, maps = bb(torch.rand(2, 3, s, s), return_maps=True)
         assert feats.shape == (2, 190, s, s)
         assert [maps[f"level{i}"].shape[1] for i in (1, 2, 3)] == [42, 60, 88]
+        # the levels are the lateral pairs (conv1|conv4, conv2|conv5, conv3|conv6), handed to the
+        # FFT in NCHW order (contiguous: no transposing copy inside the transform)
+        pairs = [torch.cat([maps[f"conv{a}"], maps[f"conv{b}"]], 1) for a, b in ((1, 4), (2, 5), (3, 6))]
+        assert torch.equal(feats, torch.cat(pairs, 1)) and feats.is_contiguous()
     # Siamese: ANet has a single backbone used for template and ROI.
     anet = build_model("anet", "cpu").anet
     assert sum(isinstance(m, SiameseAtrousBackbone) for m in anet.modules()) == 1

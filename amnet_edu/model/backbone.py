@@ -77,8 +77,17 @@ class SiameseAtrousBackbone(nn.Module):
                 h = torch.relu_(h)  # in place: the conv output is not needed before ReLU
             outs.append(h)
         # One concatenation in level order (conv1, conv4, conv2, conv5, conv3, conv6); the levels
-        # are views of it.
-        feats = torch.cat([outs[i] for pair in self.lateral for i in pair], dim=1)
+        # are views of it. Written in NCHW order: the FFT correlation transforms over (H, W), and
+        # torch's FFT first copies a channels_last input to contiguous, a transposing copy that
+        # cost about as much as the transform itself. The concatenation copies anyway; this way
+        # it does the transpose, once (the same numbers).
+        B, _, H, W = h.shape
+        feats = h.new_empty((B, sum(self.level_channels), H, W))
+        start = 0
+        for i in (i for pair in self.lateral for i in pair):
+            c = outs[i].shape[1]
+            feats[:, start:start + c].copy_(outs[i])
+            start += c
         if not return_maps:
             return feats
         levels = torch.split(feats, list(self.level_channels), dim=1)

@@ -105,10 +105,25 @@ class _XCorrFFT(torch.autograd.Function):
         Zf, Xc = ctx.saved_tensors
         Hz, Wz, Ht, Wt = ctx.sizes
         Gf = torch.fft.rfft2(grad, s=(Hz, Wz))
-        Gc = torch.repeat_interleave(Gf, torch.tensor(ctx.groups, device=Gf.device), dim=1)
-        dz = torch.fft.irfft2(Gc * Xc.conj(), s=(Hz, Wz)) if ctx.needs_input_grad[0] else None
-        dx = torch.fft.irfft2(Gc.conj() * Zf, s=(Hz, Wz))[..., :Ht, :Wt] if ctx.needs_input_grad[1] else None
+        dz = torch.fft.irfft2(_times_group(Gf, Xc.conj(), ctx.groups), s=(Hz, Wz)) if ctx.needs_input_grad[0] else None
+        dx = (torch.fft.irfft2(_times_group(Gf.conj(), Zf, ctx.groups), s=(Hz, Wz))[..., :Ht, :Wt]
+              if ctx.needs_input_grad[1] else None)
         return dz, dx, None
+
+
+def _times_group(Gf: torch.Tensor, S: torch.Tensor, groups) -> torch.Tensor:
+    """``out[:, c] = Gf[:, group(c)] * S[:, c]``: [B, G, ...] x [B, C, ...] -> [B, C, ...].
+
+    Each group's map broadcast over its channels and written straight into the output, rather
+    than first repeated to C channels (one [B, C, H, W/2+1] complex tensor less to write).
+    """
+    out = torch.empty(torch.broadcast_shapes(S.shape, (Gf.shape[0],) + S.shape[1:]),
+                      dtype=torch.result_type(Gf, S), device=S.device)
+    start = 0
+    for g, n in enumerate(groups):
+        torch.mul(Gf[:, g:g + 1], S[:, start:start + n], out=out[:, start:start + n])
+        start += n
+    return out
 
 
 def template_spectrum(x: torch.Tensor, H: int, W: int) -> torch.Tensor:
