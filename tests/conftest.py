@@ -110,3 +110,40 @@ def write_otb(folder: Path, seq) -> Path:
 def otb_writer():
     """:func:`write_otb`."""
     return write_otb
+
+
+# --- training helpers shared by tests/test_train.py and its DDP worker (tests/ddp_worker.py) ----
+
+def _tiny_train_profile():
+    from amnet_edu.config import ModelConfig
+
+    return ModelConfig(name="tiny", template_size=16, roi_size=48, spotlight_kernels=(3, 5))
+
+
+TINY_TRAIN = _tiny_train_profile()
+
+
+def square_source(n=12, seed=0):
+    """A 20 px yellow square wandering (up to 4 px a step) on a dark 180 x 140 frame."""
+    from amnet_edu.train import FrameSource
+
+    rng = np.random.default_rng(seed)
+    frames, boxes = [], []
+    x, y = 60.0, 50.0
+    for t in range(n):
+        f = np.full((140, 180, 3), 40, np.uint8)
+        x += rng.uniform(-4, 4)
+        y += rng.uniform(-4, 4)
+        xi, yi = int(round(x)), int(round(y))
+        f[yi:yi + 20, xi:xi + 20] = (240, 220, 30)
+        frames.append(f)
+        boxes.append((xi, yi, 20, 20))
+    return FrameSource("squares", frames, np.array(boxes, float))
+
+
+def tiny_train_config(out, steps, **changes):
+    """A few-step float32 CPU training config at the tiny profile (the DDP worker uses it too)."""
+    from amnet_edu.train import TrainConfig
+
+    return TrainConfig(**{**dict(kind="amnet", profile=TINY_TRAIN, steps=steps, batch_size=4, val_every=1000, val_size=4,
+                                 checkpoint_every=2, out_dir=str(out), device="cpu", seed=1), **changes})

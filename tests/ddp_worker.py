@@ -7,7 +7,7 @@ import torch
 import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_train import _square_source, _tiny_cfg  # noqa: E402
+from conftest import square_source as _square_source, tiny_train_config as _tiny_cfg  # noqa: E402
 
 from amnet_edu.train import train  # noqa: E402
 

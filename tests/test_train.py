@@ -9,28 +9,15 @@ import pytest
 import torch
 
 from amnet_edu.checkpoint import read_checkpoint
-from amnet_edu.config import ModelConfig
 from amnet_edu.model import roi_to_cell
-from amnet_edu.train import (FrameSource, JitterConfig, TrainConfig, TripletDataset, gaussian_map, loss_fn, lr_at,
+from amnet_edu.train import (JitterConfig, TrainConfig, TripletDataset, gaussian_map, loss_fn, lr_at,
                              sample_triplet, train)
 
-TINY = ModelConfig(name="tiny", template_size=16, roi_size=48, spotlight_kernels=(3, 5))
+from conftest import TINY_TRAIN as TINY
+from conftest import square_source as _square_source
+from conftest import tiny_train_config as _tiny_cfg
+
 NO_JITTER = JitterConfig(center_error=0, size_error=0, brightness=0, contrast=0, gray_prob=0, flip_prob=0)
-
-
-def _square_source(n=12, seed=0):
-    rng = np.random.default_rng(seed)
-    frames, boxes = [], []
-    x, y = 60.0, 50.0
-    for t in range(n):
-        f = np.full((140, 180, 3), 40, np.uint8)
-        x += rng.uniform(-4, 4)
-        y += rng.uniform(-4, 4)
-        xi, yi = int(round(x)), int(round(y))
-        f[yi:yi + 20, xi:xi + 20] = (240, 220, 30)
-        frames.append(f)
-        boxes.append((xi, yi, 20, 20))
-    return FrameSource("squares", frames, np.array(boxes, float))
 
 
 def test_gaussian_map_hand_values():
@@ -80,11 +67,6 @@ def test_lr_schedule_and_loss():
     pred = torch.zeros(2, 1, 2, 2)
     target = torch.tensor([[[[1.0, 0], [0, 0]]], [[[1.0, 1.0], [0, 0]]]])
     assert float(loss_fn(pred, target)) == pytest.approx((1 + 2) / 2)  # sum over cells, mean over batch
-
-
-def _tiny_cfg(out, steps, **changes):
-    return TrainConfig(**{**dict(kind="amnet", profile=TINY, steps=steps, batch_size=4, val_every=1000, val_size=4,
-                                 checkpoint_every=2, out_dir=str(out), device="cpu", seed=1), **changes})
 
 
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):

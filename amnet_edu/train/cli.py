@@ -28,7 +28,6 @@ import sys
 import time
 from dataclasses import asdict
 
-import numpy as np
 import torch
 
 from ..checkpoint import load_checkpoint, save_checkpoint
