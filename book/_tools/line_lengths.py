@@ -49,7 +49,8 @@ def main():
     for path in nbs:
         hits = long_lines(path, args.limit)
         code = sum(h[0] == "code" for h in hits)
-        print(f"{os.path.basename(path)}: {code} code, {len(hits) - code} output lines > {args.limit}")
+        name = os.path.basename(path)
+        print(f"{name}: {code} code, {len(hits) - code} output lines > {args.limit}")
         if not args.quiet:
             for kind, cell, n, line in hits:
                 print(f"  {kind} cell {cell} line {n} ({len(line)}): {line[:120]}")
