@@ -22,8 +22,9 @@ import torch
 from .config import get_config
 from .device import keep_freed_memory
 from .model import build_model, xcorr_direct, xcorr_fft
+from .model.xcorr import level_sums, template_spectrum
 
-__all__ = ["median_ms", "bare_backbone", "component_times", "tracking_fps", "side_by_side_fps",
+__all__ = ["median_ms", "bare_backbone", "xcorr_cost", "component_times", "tracking_fps", "side_by_side_fps",
            "training_throughput", "main"]
 
 
@@ -52,6 +53,32 @@ def bare_backbone(cfg) -> torch.nn.Sequential:
     return torch.nn.Sequential(*layers[:-1]).to(memory_format=torch.channels_last)
 
 
+def xcorr_cost(cfg, batch: int = 1) -> dict:
+    """Arithmetic (GFLOP) and memory traffic (MB) of the parts of the FFT correlation, per forward.
+
+    A model, to set measured times against (``floor``): a real 2-D FFT of ``N = H W`` points is
+    taken as ``2.5 N log2 N`` flops (half of a complex one's ``5 N log2 N``); traffic counts each
+    float32 read and written once (4 bytes real, 8 complex). On an ``R x R`` grid with ``C``
+    channels in ``G`` levels and ``F = R (R // 2 + 1)`` frequencies:
+
+    * ROI transform: ``C`` transforms, reads ``C R^2`` reals, writes ``C F`` complex;
+    * template transform: the same (a tracker with an unchanged template skips it);
+    * product + level sums: ``8 C F`` flops (complex multiply-add); reads both spectra, writes
+      the product, reads it again for the sums (``_correlate_spectra``);
+    * inverse: ``G`` transforms, reads ``G F`` complex, writes ``G R^2`` reals.
+    """
+    R, C, G = cfg.roi_size, sum(cfg.level_channels), len(cfg.level_channels)
+    N, F = R * R, R * (R // 2 + 1)
+    fft = 2.5 * N * np.log2(N)
+    parts = {
+        "ROI transform": (C * fft, C * (4 * N + 8 * F)),
+        "template transform": (C * fft, C * (4 * N + 8 * F)),
+        "product + level sums": (8 * C * F, C * F * 8 * 4),
+        "inverse (levels)": (G * fft, G * (8 * F + 4 * N)),
+    }
+    return {k: {"gflop": batch * f / 1e9, "mb": batch * b / 1e6} for k, (f, b) in parts.items()}
+
+
 @torch.inference_mode()
 def component_times(profile: str, repeat: int = 15, direct: bool = True, device="cpu") -> dict:
     """Median milliseconds per component (batch 1) for ``profile``."""
@@ -69,6 +96,8 @@ def component_times(profile: str, repeat: int = 15, direct: bool = True, device=
     c = mnet.contrast(both)
     ct, cp = c.chunk(2)
     o_sf = mnet.spotlight(ct, cp)
+    Zf, Xc = torch.fft.rfft2(zf), template_spectrum(xf, R, R)
+    S = level_sums(Zf, Xc, cfg.level_channels)
     sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
 
     def t(fn, n=repeat):
@@ -81,6 +110,10 @@ def component_times(profile: str, repeat: int = 15, direct: bool = True, device=
         "backbone (ROI)": t(lambda: bb(z)),
         "backbone (template)": t(lambda: bb(x)),
         "xcorr FFT (3 levels)": t(lambda: xcorr_fft(zf, xf, cfg.level_channels)),
+        "  xcorr: ROI transform": t(lambda: torch.fft.rfft2(zf)),
+        "  xcorr: template transform": t(lambda: template_spectrum(xf, R, R)),
+        "  xcorr: product + level sums": t(lambda: level_sums(Zf, Xc, cfg.level_channels)),
+        "  xcorr: inverse (levels)": t(lambda: torch.fft.irfft2(S, s=(R, R))),
         "deep contrast (both ROIs)": t(lambda: mnet.contrast(both)),
         "Spotlight Filtering": t(lambda: mnet.spotlight(ct, cp)),
         "suppression/enhancement": t(lambda: mnet.suppression(o_sf)),
@@ -196,6 +229,16 @@ def main(argv=None) -> int:
             f"{results[p]['xcorr direct (3 levels)'] / results[p]['xcorr FFT (3 levels)']:.0f}x" for p in a.profiles) + " |")
     print("| **AMNet / bare backbone** | " + " | ".join(
         f"{results[p]['AMNet (whole forward)'] / results[p]['bare Table-1 backbone (ROI)']:.2f}x" for p in a.profiles) + " |")
+    print("\nFFT correlation against its arithmetic and memory traffic (xcorr_cost), as achieved rates")
+    print("| part | " + " | ".join(f"{p} GFLOP/s | {p} GB/s" for p in a.profiles) + " |")
+    print("|" + "---|" * (2 * len(a.profiles) + 1))
+    costs = {p: xcorr_cost(get_config(p)) for p in a.profiles}
+    for part in next(iter(costs.values())):
+        cells = []
+        for p in a.profiles:
+            ms = results[p][f"  xcorr: {part}"]
+            cells.append(f"{costs[p][part]['gflop'] / ms * 1e3:.1f} | {costs[p][part]['mb'] / ms:.1f}")
+        print(f"| {part} | " + " | ".join(cells) + " |")
     names = [f"{k}/{p}" for p in a.profiles for k in ("amnet", "anet")] + ["CSRT"]
     fps = side_by_side_fps(names, a.frames, a.rounds, a.sequence, a.device)
     where = a.sequence or "a generated 240x320 sequence"

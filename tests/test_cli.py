@@ -60,7 +60,23 @@ def test_bench_prints_ratios_side_by_side_speeds_and_training_throughput(capsys)
                  "--rounds", "1", "--train-steps", "2"]) == 0
     out = capsys.readouterr().out
     assert "| **AMNet / bare backbone** |" in out and "| bare Table-1 backbone (ROI) |" in out
+    assert "| ROI transform |" in out and "cpu GFLOP/s" in out
     for row in ("| amnet/cpu |", "| anet/cpu |", "| CSRT | "):
         assert row in out
     assert out.split("| CSRT |")[1].splitlines()[0].endswith("| 1.00x |")      # CSRT against itself
     assert "samples/s" in out
+
+
+def test_xcorr_cost_by_hand():
+    # cpu profile: R = 96, C = 190, G = 3; F = 96 * 49 = 4704 frequencies, N = 9216 points
+    import math
+
+    from amnet_edu.bench import xcorr_cost
+    from amnet_edu.config import get_config
+
+    c = xcorr_cost(get_config("cpu"), batch=2)
+    fft = 2.5 * 9216 * math.log2(9216)
+    assert math.isclose(c["ROI transform"]["gflop"], 2 * 190 * fft / 1e9)
+    assert math.isclose(c["ROI transform"]["mb"], 2 * 190 * (4 * 9216 + 8 * 4704) / 1e6)
+    assert math.isclose(c["product + level sums"]["gflop"], 2 * 8 * 190 * 4704 / 1e9)
+    assert math.isclose(c["inverse (levels)"]["mb"], 2 * 3 * (8 * 4704 + 4 * 9216) / 1e6)

@@ -156,13 +156,18 @@ def xcorr_with_spectrum(z: torch.Tensor, Xc: torch.Tensor, template_hw, groups: 
 
 def _correlate_spectra(Zf, Xc, groups, Hz, Wz, Ht, Wt) -> torch.Tensor:
     """Valid correlation maps [B, G, Hz - Ht + 1, Wz - Wt + 1] from the ROI's and the template's spectra."""
+    return torch.fft.irfft2(level_sums(Zf, Xc, groups), s=(Hz, Wz))[..., :Hz - Ht + 1, :Wz - Wt + 1]
+
+
+def level_sums(Zf: torch.Tensor, Xc: torch.Tensor, groups) -> torch.Tensor:
+    """``P_g = sum_{c in g} Zf_c Xc_c``: complex [B, C, H, Wf] x [B or 1, C, H, Wf] -> [B, G, H, Wf]."""
     prod = torch.view_as_real(Zf * Xc)                              # [B, C, Hz, Wf, 2]
     # Channel sums per group in the frequency domain as one matrix product with a 0/1
     # group-membership matrix, then one inverse FFT per output map.
     member = _membership(groups, prod.dtype, prod.device)           # [G, C]
     B, C = prod.shape[:2]
     sums = (member @ prod.reshape(B, C, -1)).reshape(B, len(groups), *prod.shape[2:])
-    return torch.fft.irfft2(torch.view_as_complex(sums.contiguous()), s=(Hz, Wz))[..., :Hz - Ht + 1, :Wz - Wt + 1]
+    return torch.view_as_complex(sums.contiguous())
 
 
 def _circular_reverse(x: torch.Tensor, H: int, W: int) -> torch.Tensor:
