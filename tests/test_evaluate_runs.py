@@ -216,3 +216,24 @@ def test_make_tracker_passes_a_config_to_the_networks_only():
     assert make_tracker("anet").config == TrackerConfig()
     with pytest.raises(ValueError, match="OpenCV tracker"):
         make_tracker("csrt", cfg)
+
+
+def test_scoring_in_worker_processes_gives_the_in_process_scores():
+    # Two processes of one thread each score what one thread scores in this process, sequence by
+    # sequence (results matched to their sequences whatever order the workers finish in).
+    import torch
+
+    from amnet_edu.data import load_sequence
+    from amnet_edu.evaluate.tune import score_config
+    from amnet_edu.tracking import TrackerConfig
+
+    root = Path(__file__).parents[1] / "data_samples"
+    seqs = [load_sequence(root / n) for n in ("synthetic_pan", "synthetic_illum")]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        here = score_config("amnet", TrackerConfig(), seqs)
+    finally:
+        torch.set_num_threads(threads)
+    assert score_config("amnet", TrackerConfig(), seqs, workers=2) == here
+    assert list(here["per_sequence"]) == ["synthetic_pan", "synthetic_illum"]

@@ -32,16 +32,27 @@ from .registry import make_tracker
 __all__ = ["tune", "score_config", "parse_setting"]
 
 
-def score_config(tracker: str, config, sequences) -> dict:
-    """Success AUC per sequence name and their mean for ``tracker`` with ``config``."""
-    per = {}
-    for seq in sequences:
-        run = run_ope(lambda: make_tracker(tracker, config), seq)
-        per[seq.name] = sequence_metrics(run["boxes"], seq.boxes)["success_auc"]
+def score_config(tracker: str, config, sequences, workers: int = 1) -> dict:
+    """Success AUC per sequence name and their mean for ``tracker`` with ``config``.
+
+    ``workers > 1`` runs the sequences in that many processes of one thread each (as
+    ``amnet-edu evaluate --workers`` does); a tracker's float rounding, and so its boxes, can
+    differ between one and two threads, so compare settings scored with the same ``workers``.
+    """
+    if workers > 1:
+        from .ope import _run_jobs
+        from .registry import ConfiguredTracker
+
+        factory = ConfiguredTracker(tracker, config, "tune")
+        runs = {si: run for (_, si), run in _run_jobs([factory], sequences, [(0, i) for i in range(len(sequences))],
+                                                      workers, False)}
+    else:
+        runs = {i: run_ope(lambda: make_tracker(tracker, config), seq) for i, seq in enumerate(sequences)}
+    per = {seq.name: sequence_metrics(runs[i]["boxes"], seq.boxes)["success_auc"] for i, seq in enumerate(sequences)}
     return {"per_sequence": per, "mean": float(np.mean(list(per.values())))}
 
 
-def tune(tracker: str, sequences, grid: dict, base=None, rounds: int = 1, log=print):
+def tune(tracker: str, sequences, grid: dict, base=None, rounds: int = 1, log=print, workers: int = 1):
     """Coordinate-wise search over ``grid`` (``{field: [values]}``); returns ``(best, trials)``.
 
     ``trials`` lists every run as ``{"config": {...}, "mean": AUC, "per_sequence": {...}}``;
@@ -61,7 +72,7 @@ def tune(tracker: str, sequences, grid: dict, base=None, rounds: int = 1, log=pr
     def run(cfg):
         key = json.dumps(asdict(cfg), sort_keys=True)
         if key not in cache:
-            cache[key] = score_config(tracker, cfg, sequences)
+            cache[key] = score_config(tracker, cfg, sequences, workers)
             trials.append({"config": asdict(cfg), **cache[key]})
             if log:
                 changed = {k: v for k, v in asdict(cfg).items() if k in grid}
@@ -120,6 +131,7 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="NAME=V1,V2", help="values to try for a field")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--json", help="write every trial to this file")
+    p.add_argument("--workers", type=int, default=1, help="processes (one thread each) running the sequences")
     a = p.parse_args(argv)
     grid = dict(parse_setting(s) for s in a.set)
     seqs = [load_sequence(s) for s in a.sequences]
@@ -131,7 +143,7 @@ def main(argv=None) -> int:
     from ..tracking import TrackerConfig
     base = TrackerConfig.paper() if a.paper_base else TrackerConfig()
     base = replace(base, **{n: v[0] for n, v in (parse_setting(b) for b in a.base)})
-    best, trials = tune(a.tracker, seqs, grid, base=base, rounds=a.rounds)
+    best, trials = tune(a.tracker, seqs, grid, base=base, rounds=a.rounds, workers=a.workers)
     print("best:", {k: v for k, v in asdict(best).items() if k in grid})
     if a.json:
         with open(a.json, "w") as f:
