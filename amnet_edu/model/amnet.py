@@ -34,7 +34,7 @@ __all__ = ["AMNet", "ANetOnly", "build_model", "cell_to_roi", "roi_to_cell", "to
 
 
 def cell_to_roi(i, j, template_size: int):
-    """Map cell ``(i, j)`` of a response map to ROI position ``(x, y)`` (continuous pixels)."""
+    """Map response-map cell ``(i, j)`` to ROI position ``(x, y)`` (continuous pixels)."""
     return j + template_size / 2.0, i + template_size / 2.0
 
 
@@ -46,9 +46,10 @@ def roi_to_cell(x, y, template_size: int):
 def to_response_grid(roi_map: torch.Tensor, template_size: int) -> torch.Tensor:
     """Resample a map on the ROI grid [B, C, R, R] onto the correlation grid [B, C, H, W].
 
-    Cell ``i`` sits at ROI position ``i + T/2``. ROI pixel ``k`` has its centre at ``k + 0.5``, so
-    for odd ``T`` the cell falls on pixel ``i + (T-1)/2`` and for even ``T`` exactly half-way
-    between pixels ``i + T/2 - 1`` and ``i + T/2``: their mean is the linear interpolation.
+    Cell ``i`` sits at ROI position ``i + T/2``. ROI pixel ``k`` has its centre at
+    ``k + 0.5``, so for odd ``T`` the cell falls on pixel ``i + (T-1)/2`` and for even
+    ``T`` exactly half-way between pixels ``i + T/2 - 1`` and ``i + T/2``: their mean is
+    the linear interpolation.
     """
     R = roi_map.shape[-1]
     H = R - template_size + 1
@@ -90,12 +91,13 @@ def xavier_init(module: nn.Module) -> nn.Module:
 def init_fusion(model: nn.Module) -> nn.Module:
     """Beyond the paper: the 1x1 *fusion* layers start as equal-weight sums, not Xavier.
 
-    Xavier gives these few weights (3 in ANet, 2 in AMNet) random signs, and Adam moves a weight
-    by about the learning rate per step: undoing a wrong sign takes hundreds of steps, a budget a
-    CPU run does not have. Starting from "every level / stream counts equally" (ANet: the three
-    correlation coefficients summed with total weight 6; AMNet: ``O_A + O_M``) and the output
-    bias at ``OUTPUT_BIAS_INIT`` (the sigmoid starts near 0, like the Gaussian targets' cells),
-    the untrained network already peaks where the template matches; training then refines.
+    Xavier gives these few weights (3 in ANet, 2 in AMNet) random signs, and Adam moves a
+    weight by about the learning rate per step: undoing a wrong sign takes hundreds of
+    steps, a budget a CPU run does not have. Starting from "every level / stream counts
+    equally" (ANet: the three correlation coefficients summed with total weight 6; AMNet:
+    ``O_A + O_M``) and the output bias at ``OUTPUT_BIAS_INIT`` (the sigmoid starts near 0,
+    like the Gaussian targets' cells), the untrained network already peaks where the
+    template matches; training then refines.
     """
     anet = model.anet
     with torch.no_grad():
@@ -125,20 +127,23 @@ class AMNet(nn.Module):
     def output_layer(self) -> nn.Conv2d:
         return self.fuse
 
-    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False, logits: bool = False,
-                template_features=None):
+    def forward(self, z_t, z_prev, x_prev, return_maps: bool = False,
+                logits: bool = False, template_features=None):
         _check_inputs(self.cfg, z_t, z_prev, x_prev)
         if return_maps:
-            o_a, amaps = self.anet(z_t, x_prev, return_maps=True, template_features=template_features)
+            o_a, amaps = self.anet(z_t, x_prev, return_maps=True,
+                                   template_features=template_features)
             o_m, mmaps = self.mnet(z_t, z_prev, return_maps=True)
         else:
-            o_a, o_m = self.anet(z_t, x_prev, template_features=template_features), self.mnet(z_t, z_prev)
+            o_a = self.anet(z_t, x_prev, template_features=template_features)
+            o_m = self.mnet(z_t, z_prev)
         o_m_grid = standardise(to_response_grid(o_m, x_prev.shape[-1]))
         fused = self.fuse(torch.cat([o_a, o_m_grid], dim=1))
         out = fused if logits else torch.sigmoid(fused)
         if not return_maps:
             return out
-        maps = {**amaps, **mmaps, "O_M_grid": o_m_grid, "fused_logits": fused, "O_AM": torch.sigmoid(fused)}
+        maps = {**amaps, **mmaps, "O_M_grid": o_m_grid, "fused_logits": fused,
+                "O_AM": torch.sigmoid(fused)}
         return out, maps
 
 

@@ -62,25 +62,29 @@ class SiameseAtrousBackbone(nn.Module):
     def forward(self, img: torch.Tensor, return_maps: bool = False):
         """[B, 3, S, S] -> [B, sum(level_channels), S, S] (levels concatenated in order).
 
-        With ``return_maps``: ``(features, {"conv1": ..., ..., "conv6": ..., "level1": ...})``.
+        With ``return_maps``:
+        ``(features, {"conv1": ..., ..., "conv6": ..., "level1": ...})``.
         """
         outs = []
-        # Inputs are in [0, 1]; centring them keeps the first layer's ReLUs away from saturation.
-        # channels_last lets oneDNN run these convolutions ~1.5x faster on a CPU (same numbers).
+        # Inputs are in [0, 1]; centring them keeps the first layer's ReLUs away from
+        # saturation. channels_last lets oneDNN run these convolutions ~1.5x faster on a
+        # CPU (same numbers).
         h = (img - 0.5).contiguous(memory_format=torch.channels_last)
         last = len(self.convs) - 1
         for i, conv in enumerate(self.convs):
             h = conv(h)
             # ReLU after every layer but the last: as in SiamFC's embedding, the deepest
-            # features stay signed, so their correlation is not dominated by a positive offset.
+            # features stay signed, so their correlation is not dominated by a positive
+            # offset.
             if i < last:
                 h = torch.relu_(h)  # in place: the conv output is not needed before ReLU
             outs.append(h)
-        # One concatenation in level order (conv1, conv4, conv2, conv5, conv3, conv6); the levels
-        # are views of it. Written in NCHW order: the FFT correlation transforms over (H, W), and
-        # torch's FFT first copies a channels_last input to contiguous, a transposing copy that
-        # cost about as much as the transform itself. The concatenation copies anyway; this way
-        # it does the transpose, once (the same numbers).
+        # One concatenation in level order (conv1, conv4, conv2, conv5, conv3, conv6); the
+        # levels are views of it. Written in NCHW order: the FFT correlation transforms
+        # over (H, W), and torch's FFT first copies a channels_last input to contiguous, a
+        # transposing copy that cost about as much as the transform itself. The
+        # concatenation copies anyway; this way it does the transpose, once (the same
+        # numbers).
         B, _, H, W = h.shape
         feats = h.new_empty((B, sum(self.level_channels), H, W))
         start = 0

@@ -30,7 +30,10 @@ class DeepContrast(nn.Module):
             nn.Conv2d(channels, channels, k, stride=1, padding=k // 2) for k in cfg.contrast_kernels)
 
     def forward(self, z: torch.Tensor, return_maps: bool = False):
-        """[B, C, R, R] -> contrast map [B, C, R, R]; ``return_maps`` adds each layer's output."""
+        """[B, C, R, R] -> contrast map [B, C, R, R].
+
+        ``return_maps`` adds each layer's output.
+        """
         maps = {}
         h = z
         for i, conv in enumerate(self.convs):

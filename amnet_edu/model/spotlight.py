@@ -41,7 +41,8 @@ class SpotlightFiltering(nn.Module):
     def forward(self, a: torch.Tensor, b: torch.Tensor, return_maps: bool = False):
         """``a = Z^C_t``, ``b = Z^C_{t-1}`` [B, C, R, R] -> ``O_SF`` [B, 1, R, R]."""
         diff = a - b
-        per_scale = [f(diff) for f in self.filters]  # eq. (7), one map set per Spotlight size
+        # eq. (7), one map set per Spotlight size
+        per_scale = [f(diff) for f in self.filters]
         out = self.fuse(torch.cat([torch.relu(p) for p in per_scale], dim=1))
         if not return_maps:
             return out

@@ -57,7 +57,7 @@ class SuppressionEnhancement(nn.Module):
         maps = {}
         s = o_sf
         for i, k in enumerate(self.avg_kernels):
-            # count_include_pad=False: the zero padding must not pull border averages down.
+            # count_include_pad=False: zero padding must not pull border averages down.
             s = F.avg_pool2d(s, k, stride=2, padding=k // 2, count_include_pad=False)
             maps[f"suppression{i + 1}"] = s
         e = o_sf
@@ -65,7 +65,8 @@ class SuppressionEnhancement(nn.Module):
             e = F.max_pool2d(e, k, stride=2, padding=k // 2)
             maps[f"enhancement{i + 1}"] = e
         if s.shape != e.shape:
-            raise RuntimeError(f"pool chains disagree in size: {tuple(s.shape)} vs {tuple(e.shape)}")
+            raise RuntimeError(f"pool chains disagree in size: {tuple(s.shape)} vs "
+                               f"{tuple(e.shape)}")
         small = e - s
         o_m = upsample_pooled(small, size, 2 ** len(self.avg_kernels))
         if not return_maps:

@@ -2,28 +2,31 @@
 
 Per frame ``t`` (state ``(cx, cy, w, h)`` from frame ``t-1``):
 
-1. crop the template ``x_{t-1}`` around the state in frame ``t-1`` and the two ROIs ``z_t``,
-   ``z_{t-1}`` (3x the template side, same coordinates) from frames ``t`` and ``t-1``
-   (``crops.py``); the template is thus replaced by the newly tracked state every frame
-   (the paper's "progressive update");
+1. crop the template ``x_{t-1}`` around the state in frame ``t-1`` and the two ROIs
+   ``z_t``, ``z_{t-1}`` (3x the template side, same coordinates) from frames ``t`` and
+   ``t-1`` (``crops.py``); the template is thus replaced by the newly tracked state every
+   frame (the paper's "progressive update");
 2. one forward pass gives the response map (``AMNet``: the fused ``O_AM``; ``ANetOnly``:
    ``sigmoid(O_A)``);
-3. its maximum becomes the new location (cell -> ROI -> frame, see ``model.amnet.cell_to_roi``).
+3. its maximum becomes the new location (cell -> ROI -> frame, see
+   ``model.amnet.cell_to_roi``).
 
-Beyond the paper (each switchable in ``TrackerConfig``, documented in the book, chapter 6):
+Beyond the paper (each switchable in ``TrackerConfig``, documented in the book,
+chapter 6):
 
 * sub-cell peak refinement (a parabola through the maximum and its neighbours);
 * a cosine (Hann) window mixed into the map before the maximum is taken, penalising large
   jumps as SiamFC does (``window_influence``);
-* **which template** is matched: a pluggable ``TemplateStrategy`` (``tracking.template``) named by
-  ``TrackerConfig.template``: the paper's every-frame replacement (``"paper"``), the first
-  frame's (``"anchor"``), a moving average, or the anchor mixed with the last confident one;
+* **which template** is matched: a pluggable ``TemplateStrategy`` (``tracking.template``)
+  named by ``TrackerConfig.template``: the paper's every-frame replacement (``"paper"``),
+  the first frame's (``"anchor"``), a moving average, or the anchor mixed with the last
+  confident one;
 * **scale**: the paper does not say how the box size is updated. A pluggable
   ``ScaleEstimator`` (``tracking.scale``) named by ``TrackerConfig.scale``: none, SiamFC's
   pyramid of ROI scales, or our cheap template-scale search at the peak.
 
-``TrackerConfig.paper()`` is the paper's loop as far as it is described (every-frame template,
-no window, no sub-cell refinement, no size update).
+``TrackerConfig.paper()`` is the paper's loop as far as it is described (every-frame
+template, no window, no sub-cell refinement, no size update).
 """
 from __future__ import annotations
 

@@ -94,7 +94,8 @@ RESUME_MAY_CHANGE = ("out_dir", "device", "threads", "stop_at", "val_every", "ch
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Step-wise learning rate: ``lr`` until the first drop, then geometric steps down to ``lr_final``."""
+    """Step-wise learning rate: ``lr`` until the first drop, then geometric steps down to
+    ``lr_final``."""
     n = len(cfg.lr_drops)
     k = sum(step >= f * cfg.steps for f in cfg.lr_drops)
     if n == 0:
@@ -103,8 +104,8 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 def loss_fn(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Eq. (8) without the regulariser (that is Adam's weight decay): ``sum_j (O_AM - O_gt)^2``,
-    summed over the map's cells and averaged over the batch."""
+    """Eq. (8) without the regulariser (that is Adam's weight decay):
+    ``sum_j (O_AM - O_gt)^2``, summed over the map's cells and averaged over the batch."""
     return ((pred - target) ** 2).flatten(1).sum(1).mean()
 
 

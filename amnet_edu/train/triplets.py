@@ -41,13 +41,13 @@ __all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "
 
 @dataclass(frozen=True)
 class JitterConfig:
-    """How a triplet departs from a clean, centred tracking step (all in the sampled frames).
+    """How a triplet departs from a clean, centred tracking step (all in sampled frames).
 
-    ``JitterConfig()`` is the recipe of the shipped cpu weights (the paper's template rule:
-    template cut at the erroneous state of frame ``t-1``); ``JitterConfig.ours()`` is the recipe
-    for an anchored tracker (template from an earlier frame on the true box) with the
-    augmentations the real data lacks. Knobs at 0 draw no random numbers, so adding one never
-    changes the samples of a config that leaves it off.
+    ``JitterConfig()`` is the recipe of the shipped cpu weights (the paper's template
+    rule: template cut at the erroneous state of frame ``t-1``); ``JitterConfig.ours()``
+    is the recipe for an anchored tracker (template from an earlier frame on the true box)
+    with the augmentations the real data lacks. Knobs at 0 draw no random numbers, so
+    adding one never changes the samples of a config that leaves it off.
     """
 
     max_gap: int = 3              # frames between t-1 and t (1 = consecutive)
@@ -57,30 +57,37 @@ class JitterConfig:
     contrast: float = 0.12        # std of a multiplicative contrast change
     gray_prob: float = 0.1        # probability of turning the triplet grayscale
     flip_prob: float = 0.5        # probability of a horizontal flip
-    template_error: float = 1.0   # fraction of the state's centre error the template shares:
-                                  # 1 = cut at the erroneous state like the ROIs, as the tracker
-                                  # cuts it (the shipped weights); 0 = centred on the true box
-                                  # (SiamFC's exemplar), see the module docstring
-    template_gap: int = 0         # the template comes from up to this many annotated frames
-                                  # before t-1 (0: from t-1, the paper; an anchored tracker
-                                  # matches a template from much earlier)
-    blur_prob: float = 0.0        # probability of a Gaussian blur of z_t (motion, defocus)
+    template_error: float = 1.0   # fraction of the state's centre error the template
+                                  # shares: 1 = cut at the erroneous state like the
+                                  # ROIs, as the tracker cuts it (the shipped weights);
+                                  # 0 = centred on the true box (SiamFC's exemplar), see
+                                  # the module docstring
+    template_gap: int = 0         # the template comes from up to this many annotated
+                                  # frames before t-1 (0: from t-1, the paper; an
+                                  # anchored tracker matches a template from much
+                                  # earlier)
+    blur_prob: float = 0.0        # probability of a Gaussian blur of z_t (motion,
+                                  # defocus)
     blur_sigma: float = 1.5       # its largest std, in ROI pixels
-    occlusion_prob: float = 0.0   # probability of an occluder over part of the target in both ROIs
-    shake: float = 0.0            # std of a camera shake between t-1 and t: z_t's crop is moved
-                                  # by this many template sides (the label moves with it)
+    occlusion_prob: float = 0.0   # probability of an occluder over part of the target
+                                  # in both ROIs
+    shake: float = 0.0            # std of a camera shake between t-1 and t: z_t's crop
+                                  # is moved by this many template sides (the label
+                                  # moves with it)
     context: float = 0.5          # template context (must match the tracker's)
     roi_factor: float = 3.0       # ROI side / template side (the paper's 3x)
 
     @classmethod
     def paper(cls) -> "JitterConfig":
-        """The paper's sampling: template cut at the (erroneous) state of frame t-1, like the ROIs."""
+        """The paper's sampling: template cut at the (erroneous) state of frame t-1, like
+        the ROIs."""
         return cls()
 
     @classmethod
     def ours(cls) -> "JitterConfig":
-        """Sampling for an anchored tracker: template on the true box of a frame up to 50 frames
-        before t-1, tracking-sized state errors, blur, occluders and camera shake."""
+        """Sampling for an anchored tracker: template on the true box of a frame up to 50
+        frames before t-1, tracking-sized state errors, blur, occluders and camera
+        shake."""
         return cls(center_error=0.2, size_error=0.12, template_error=0.0, template_gap=50,
                    blur_prob=0.15, occlusion_prob=0.15, shake=0.05)
 
