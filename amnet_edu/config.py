@@ -21,6 +21,9 @@ TABLE1 = ((5, 6, 1), (3, 12, 2), (3, 24, 3), (5, 36, 1), (3, 48, 2), (3, 64, 3))
 LATERAL = ((0, 3), (1, 4), (2, 5))
 
 
+MOTION_PYRAMIDS = ("paper", "none")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Sizes and the choices the paper leaves open.
@@ -42,6 +45,12 @@ class ModelConfig:
             1x1 fusion; see ``model/spotlight.py`` for why).
         suppression_kernels: the three cascaded stride-2 average pools (background suppression).
         enhancement_kernels: the three cascaded stride-2 max pools (foreground enhancement).
+        motion_pyramid: ``"paper"``: ``O_M`` is the Spotlight response through the suppression
+            and enhancement pyramid (Section 3.2); ``"none"`` (ours): ``O_M`` is the Spotlight
+            response itself, at full resolution. The pyramid's cascaded max pools spread a motion
+            blob into a plateau several times its size and ``enhancement - suppression`` peaks
+            at the plateau's edge, not on the object (``model/suppression.py``; measured in the
+            book, chapter 4).
         gaussian_sigma: std (in map cells) of the Gaussian target map of eq. 8, relative to the
             template side: ``sigma = gaussian_sigma * T``.
     """
@@ -57,11 +66,14 @@ class ModelConfig:
     suppression_kernels: tuple = (5, 7, 9)
     enhancement_kernels: tuple = (3, 5, 7)
     gaussian_sigma: float = 0.08
+    motion_pyramid: str = "paper"
 
     def __post_init__(self):
         if self.template_size < 8 or self.roi_size <= self.template_size:
             raise ValueError(
                 f"need 8 <= template_size < roi_size, got T={self.template_size}, R={self.roi_size}")
+        if self.motion_pyramid not in MOTION_PYRAMIDS:
+            raise ValueError(f"motion_pyramid must be one of {MOTION_PYRAMIDS}, got {self.motion_pyramid!r}")
         if self.roi_size % 8:
             raise ValueError(f"roi_size must be a multiple of 8 (three stride-2 pools), got {self.roi_size}")
 

@@ -1,4 +1,5 @@
 """Training data and the training loop: geometry of the targets, determinism, resume, DDP."""
+import json
 import os
 import subprocess
 import sys
@@ -189,3 +190,45 @@ def test_parse_mix_and_its_errors():
     for bad in ("videos=1", "collection", "collection=abc", "real=-1"):
         with pytest.raises(SystemExit):
             parse_mix(bad)
+
+
+def test_branch_continues_the_parent_run_with_a_model_variant(tmp_path):
+    # A branch starts at the parent's step with its weights, optimiser and history, on the same
+    # data; only the model variant (here MNet without the pooling pyramid) may differ.
+    srcs = [_square_source(seed=1), _square_source(seed=2)]
+    quiet = dict(progress=False, log=lambda *a: None)
+    parent = _tiny_cfg(tmp_path / "parent", 4, stop_at=2)
+    train(parent, srcs, **quiet)
+    with pytest.raises(ValueError, match="seed"):
+        train(_tiny_cfg(tmp_path / "bad", 4, seed=5, branch_from=str(tmp_path / "parent" / "last.pt")), srcs, **quiet)
+    branch = _tiny_cfg(tmp_path / "branch", 4, model_changes={"motion_pyramid": "none"},
+                       branch_from=str(tmp_path / "parent" / "last.pt"))
+    out = train(branch, srcs, **quiet)
+    hist = out["history"]
+    assert [h["step"] for h in hist] == [1, 2, 3, 4]
+    assert hist[2]["branched_from"].endswith("last.pt") and hist[2]["model_changes"] == {"motion_pyramid": "none"}
+    assert out["model"].cfg.motion_pyramid == "none"
+    ck = read_checkpoint(tmp_path / "branch" / "last.pt")
+    assert ck["step"] == 4
+    # steps 1-2 of the branch's history are the parent's, number for number
+    assert hist[:2] == json.loads(read_checkpoint(tmp_path / "parent" / "last.pt")["history"])
+    # resuming the branch itself checks against the branch's own configuration
+    train(_tiny_cfg(tmp_path / "branch", 4, model_changes={"motion_pyramid": "none"},
+                    branch_from=str(tmp_path / "parent" / "last.pt")), srcs, **quiet)
+    with pytest.raises(ValueError, match="model_changes"):
+        train(_tiny_cfg(tmp_path / "branch", 4), srcs, **quiet)
+
+
+def test_mnet_without_pyramid_hands_back_the_spotlight_response():
+    from amnet_edu.config import get_config
+    from amnet_edu.model.mnet import MNet
+
+    torch.manual_seed(0)
+    paper = MNet(get_config("cpu"))
+    plain = MNet(get_config("cpu").replace(motion_pyramid="none"))
+    plain.load_state_dict(paper.state_dict())          # the pyramid has no parameters
+    z, zp = torch.rand(2, 3, 96, 96), torch.rand(2, 3, 96, 96)
+    o_m, maps = paper(z, zp, return_maps=True)
+    assert torch.equal(plain(z, zp), maps["O_SF"])
+    with pytest.raises(ValueError, match="motion_pyramid"):
+        get_config("cpu").replace(motion_pyramid="median")

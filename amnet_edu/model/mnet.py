@@ -5,6 +5,7 @@ coordinates of consecutive frames, become contrast maps with shared weights (``D
 eqs. 3-4), their difference is filtered by Spotlight filters of several sizes
 (``SpotlightFiltering``, eqs. 5-7), and the pooling pyramid suppresses background motion and
 enhances the foreground (``SuppressionEnhancement``), giving ``O_M`` [B, 1, R, R].
+With ``cfg.motion_pyramid = "none"`` (ours) the pyramid is left out and ``O_M = O_SF``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from .contrast import DeepContrast
 from .spotlight import SpotlightFiltering
 from .suppression import SuppressionEnhancement
 
-__all__ = ["MNet"]
+__all__ = ["MNet", "NoPyramid"]
+
+
+class NoPyramid(nn.Module):
+    """The ``motion_pyramid="none"`` stand-in for ``SuppressionEnhancement``: ``O_M = O_SF``."""
+
+    def forward(self, o_sf: torch.Tensor, return_maps: bool = False):
+        return (o_sf, {}) if return_maps else o_sf
 
 
 class MNet(nn.Module):
@@ -25,7 +33,7 @@ class MNet(nn.Module):
         self.cfg = cfg
         self.contrast = DeepContrast(cfg)
         self.spotlight = SpotlightFiltering(cfg)
-        self.suppression = SuppressionEnhancement(cfg)
+        self.suppression = SuppressionEnhancement(cfg) if cfg.motion_pyramid == "paper" else NoPyramid()
 
     def forward(self, z_t: torch.Tensor, z_prev: torch.Tensor, return_maps: bool = False):
         """``z_t``, ``z_prev`` [B, 3, R, R] -> ``O_M`` [B, 1, R, R]."""

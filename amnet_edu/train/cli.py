@@ -60,6 +60,11 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--export", default=None, help="copy the best weights (no optimizer) to this file at the end")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--model-set", action="append", default=[], metavar="NAME=V",
+                   help="a ModelConfig field changed from the profile's, e.g. motion_pyramid=none (repeatable)")
+    p.add_argument("--branch-from", default=None, metavar="CHECKPOINT",
+                   help="start from another run's last.pt/step checkpoint (same data, recipe, steps and seed; "
+                        "only --model-set may differ) instead of from scratch")
     return p
 
 
@@ -79,6 +84,23 @@ def parse_mix(text: str) -> dict:
     return out
 
 
+def parse_model_changes(settings) -> dict:
+    """``["motion_pyramid=none", ...]`` -> ``{"motion_pyramid": "none"}``, typed like the fields."""
+    from dataclasses import fields
+
+    from ..config import ModelConfig
+
+    kinds = {f.name: type(f.default) for f in fields(ModelConfig)}
+    out = {}
+    for text in settings:
+        name, sep, value = text.partition("=")
+        if not sep or name not in kinds or kinds[name] not in (str, int, float):
+            settable = sorted(k for k, t in kinds.items() if t in (str, int, float) and k != "name")
+            raise SystemExit(f"--model-set {text!r}: expected NAME=V with NAME one of {settable}")
+        out[name] = kinds[name](value)
+    return out
+
+
 def run(args) -> int:
     from ..config import get_config
     from ..device import default_device, default_profile
@@ -87,7 +109,7 @@ def run(args) -> int:
     t0 = time.time()
     mix = parse_mix(args.mix) if args.mix else {"synthetic": 1 - args.real_weight, "real": args.real_weight}
     profile = args.profile or default_profile(default_device(args.device))
-    T = get_config(profile).template_size
+    T = get_config(profile).replace(**parse_model_changes(args.model_set)).template_size
     groups = {}
     if mix.get("synthetic", 0) > 0 and args.synthetic:
         groups["synthetic"] = (synthetic_sources(args.synthetic, seed=args.seed), mix["synthetic"])
@@ -110,7 +132,8 @@ def run(args) -> int:
     cfg = recipe(kind=args.kind, profile=profile, steps=args.steps, batch_size=args.batch_size,
                  lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
                  out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at,
-                 workers=args.workers)
+                 workers=args.workers, model_changes=parse_model_changes(args.model_set),
+                 branch_from=args.branch_from)
     result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=weights)
     record = {
         "command": " ".join(["amnet-edu", "train"] + sys.argv[2:]) if sys.argv[1:2] == ["train"] else " ".join(sys.argv),

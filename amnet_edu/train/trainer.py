@@ -73,6 +73,9 @@ class TrainConfig:
     aux_weight: float = 0.0             # deep supervision of O_A and O_M (AMNet only; 0 = the paper)
     workers: int = 0                    # DataLoader worker processes building the batches
     dtype: str = "float32"              # "float64" for exactness checks (the DDP test)
+    model_changes: dict = field(default_factory=dict)  # ModelConfig fields changed from the profile's
+    branch_from: str | None = None      # start from another run's checkpoint (its step, weights,
+                                        # optimiser, history): a variant trained on the same data
 
     @classmethod
     def paper(cls, **changes) -> "TrainConfig":
@@ -211,10 +214,14 @@ def evaluate_loss(model, ds, device, batch_size=16, loss: str = "mse", dtype=tor
     return out
 
 
-def _check_resume(saved: dict, cfg: TrainConfig, path) -> None:
+# Fields a branch may change from its parent run (besides RESUME_MAY_CHANGE): the model variant.
+BRANCH_MAY_CHANGE = ("model_changes", "branch_from")
+
+
+def _check_resume(saved: dict, cfg: TrainConfig, path, may_change=()) -> None:
     now = json.loads(json.dumps(asdict(cfg)))  # tuples -> lists, as stored
     changed = {k: (saved.get(k), now[k]) for k in now
-               if k not in RESUME_MAY_CHANGE and saved.get(k, _DEFAULTS.get(k)) != now[k]}
+               if k not in RESUME_MAY_CHANGE + tuple(may_change) and saved.get(k, _DEFAULTS.get(k)) != now[k]}
     if changed:
         raise ValueError(f"{path} was trained with another configuration; resuming would mix two runs. "
                          f"Changed: {changed}. Use a new --out, or the run's own settings.")
@@ -252,6 +259,8 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         keep_freed_memory()  # 2-3x faster FFT correlation per batch, see its docstring
     profile = cfg.profile or default_profile(device)
     mcfg = get_config(profile)
+    if cfg.model_changes:
+        mcfg = mcfg.replace(**cfg.model_changes)
     jitter = JitterConfig(**cfg.jitter)
     model = build_model(cfg.kind, mcfg, seed=cfg.seed).to(device, dtype)
     aux = cfg.aux_weight > 0 and cfg.kind == "amnet"
@@ -261,18 +270,30 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
     out = Path(cfg.out_dir)
     step, history, best = 0, [], math.inf
     last = out / "last.pt"
-    if last.exists():
-        ck = read_checkpoint(last)
+    branch_note = None
+    start = last if last.exists() else (Path(cfg.branch_from) if cfg.branch_from else None)
+    if start is not None and not start.exists():
+        raise FileNotFoundError(f"branch_from: no checkpoint at {start}")
+    if start is not None:
+        ck = read_checkpoint(start)
+        branching = start != last
         if "train_config" in ck:
-            _check_resume(json.loads(ck["train_config"]), cfg, last)
+            # a branch keeps its parent's data, recipe, steps and seed; only the model may differ
+            _check_resume(json.loads(ck["train_config"]), cfg, start, BRANCH_MAY_CHANGE if branching else ())
+        elif branching:
+            raise ValueError(f"{start} has no training configuration (an exported file?): cannot branch from it")
+        if branching:
+            branch_note = {"branched_from": str(start), "parent_model_changes": json.loads(ck["train_config"]).get(
+                "model_changes", {}), "model_changes": cfg.model_changes}
         model.load_state_dict(ck["state_dict"])
         if heads is not None and "heads" in ck:
             heads.load_state_dict(ck["heads"])
         opt.load_state_dict(ck["optimizer"])
         step, history = int(ck["step"]), json.loads(ck["history"])
-        best = min([h["val_loss"] for h in history if "val_loss" in h], default=math.inf)
+        # a branch's own best starts at the branch: the parent's val losses came from another model
+        best = math.inf if branch_note else min([h["val_loss"] for h in history if "val_loss" in h], default=math.inf)
         if rank == 0:
-            log(f"resumed from {last} at step {step}")
+            log(f"{'branched' if branch_note else 'resumed'} from {start} at step {step}")
     train_ds = TripletDataset(sources, mcfg, length=cfg.steps * cfg.batch_size, seed=cfg.seed, jitter=jitter,
                              weights=weights)
     val_ds = TripletDataset(val_sources or sources, mcfg, length=cfg.val_size, seed=cfg.seed + 10_000, jitter=jitter)
@@ -311,6 +332,9 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         step += 1
         rec = {"step": step, "loss": float(main.detach()), "lr": lr_at(step - 1, cfg), "seconds": time.perf_counter() - t0}
         rec.update({f"loss_{k}": float(v.detach()) for k, v in parts.items()})
+        if branch_note:
+            rec.update(branch_note)
+            branch_note = None
         if rank == 0 and (step % cfg.val_every == 0 or step == cfg.steps):
             rec.update(evaluate_loss(model, val_ds, device, loss=cfg.loss, dtype=dtype))
             if rec["val_loss"] < best:
