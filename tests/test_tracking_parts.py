@@ -108,6 +108,8 @@ def test_diagnostics_frame_differencing_finds_a_moving_square():
     assert set(o) == set(MAPS) | {"pairs"} and o["pairs"] == 8
     assert o["frame_diff"] >= 0.75, o
     assert o["no_motion"] <= 0.5, o
+    # the paper's pooling pyramid turns that blob into a plateau whose maximum is off the square
+    assert o["diff_pyramid"] <= 0.25, o
     assert "square" in format_diagnostics(res) and "overall" in format_diagnostics(res)
     anet = diagnose(build_model("anet", "cpu", seed=0).eval(), [src], DiagnosticsConfig(pairs=4))
     assert "O_M" not in anet["overall"]
@@ -130,3 +132,20 @@ def test_prepared_template_gives_the_same_maps_and_broadcasts_over_rois():
     from amnet_edu.model.xcorr import xcorr_with_spectrum
     with pytest.raises(ValueError, match="does not fit"):
         xcorr_with_spectrum(torch.rand(1, 190, 64, 64), prepared.spectrum, (32, 32), model.cfg.level_channels)
+
+
+def test_paper_pyramid_moves_a_blobs_maximum_to_its_plateaus_edge():
+    # One square blob of motion, 16 px wide, centred at ROI pixel (47.5, 67.5): the cascaded max
+    # pools spread it to a plateau ~50 px wide, and enhancement - suppression is largest where the
+    # averages fall off, at the plateau's edge, more than the blob's half-width from its centre.
+    import torch
+
+    from amnet_edu.config import get_config
+    from amnet_edu.model.suppression import SuppressionEnhancement
+
+    d = torch.zeros(1, 1, 96, 96)
+    d[..., 40:56, 60:76] = 1.0
+    out = SuppressionEnhancement(get_config("cpu"))(d)[0, 0]
+    i, j = divmod(int(out.argmax()), 96)
+    assert np.hypot(i - 47.5, j - 67.5) > 8
+    assert (out > 0.5 * out.max()).sum() > 4 * 16 * 16      # the plateau: over 4x the blob's area

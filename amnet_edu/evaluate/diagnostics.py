@@ -15,6 +15,9 @@ Maps compared (all on the correlation grid of ``model.amnet.to_response_grid``):
 * ``frame_diff``: plain frame differencing of the same two ROIs (mean absolute difference over
   the colour channels, smoothed by a Gaussian of ``T / 8`` pixels): what MNet must beat to be
   worth its cost;
+* ``diff_pyramid``: that frame difference through the paper's suppression/enhancement pyramid
+  (``SuppressionEnhancement``, parameter-free): what the pyramid does to a motion map that is
+  already good;
 * ``no_motion``: the ROI centre, i.e. staying where the tracker already is.
 
 A map that "hits" more often than ``no_motion`` moves the tracker towards the target; O_M should
@@ -30,11 +33,12 @@ import numpy as np
 import torch
 
 from ..model.amnet import cell_to_roi, to_response_grid
+from ..model.suppression import SuppressionEnhancement
 from ..tracking.crops import crop_to_frame, template_side
 
 __all__ = ["DiagnosticsConfig", "MAPS", "stream_hits", "diagnose", "format_diagnostics", "main"]
 
-MAPS = ("O_A", "O_M", "fused", "frame_diff", "no_motion")
+MAPS = ("O_A", "O_M", "fused", "frame_diff", "diff_pyramid", "no_motion")
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ def stream_hits(model, src, dc: DiagnosticsConfig = DiagnosticsConfig(), index: 
                  "O_M": maps.get("O_M_grid")}
         diff = torch.from_numpy(np.stack([_frame_diff(r[1], r[2], T) for r in chunk]))[:, None]
         grids["frame_diff"] = to_response_grid(diff, T)
+        grids["diff_pyramid"] = to_response_grid(SuppressionEnhancement(cfg.replace(motion_pyramid="paper"))(diff), T)
         H = cfg.response_size
         for m in MAPS:
             g = grids.get(m)
@@ -147,11 +152,12 @@ def format_diagnostics(result: dict, title: str = "") -> str:
     cols = [m for m in MAPS if m in result["overall"]]
     width = max([len(n) for n in result["per_sequence"]] + [10])
     lines = [title] if title else []
-    lines.append(f"{'sequence':<{width}} " + " ".join(f"{c:>10}" for c in cols) + f" {'pairs':>6}")
+    w = {c: max(len(c), 6) for c in cols}
+    lines.append(f"{'sequence':<{width}} " + " ".join(f"{c:>{w[c]}}" for c in cols) + f" {'pairs':>5}")
     for name, r in result["per_sequence"].items():
-        lines.append(f"{name:<{width}} " + " ".join(f"{r[c]:>10.3f}" for c in cols) + f" {r['pairs']:>6d}")
+        lines.append(f"{name:<{width}} " + " ".join(f"{r[c]:>{w[c]}.3f}" for c in cols) + f" {r['pairs']:>5d}")
     o = result["overall"]
-    lines.append(f"{'overall':<{width}} " + " ".join(f"{o[c]:>10.3f}" for c in cols) + f" {o['pairs']:>6d}")
+    lines.append(f"{'overall':<{width}} " + " ".join(f"{o[c]:>{w[c]}.3f}" for c in cols) + f" {o['pairs']:>5d}")
     return "\n".join(lines)
 
 
