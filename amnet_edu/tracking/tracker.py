@@ -65,8 +65,8 @@ class TrackerConfig:
     window_influence: float = 0.25  # weight of the Hann window in the peak search (0 = paper)
     subcell: bool = True            # parabola through the peak (False = the paper's arg max)
     template: str = "anchor"        # template strategy: paper, anchor, moving_average, anchor_recent
-                                    # (anchor: val mean success AUC 0.303 vs the paper's 0.183,
-                                    # shipped cpu weights; see the weights README)
+                                    # (anchor: chosen on the val split by OPE success AUC;
+                                    # the book, chapter 6, and the README give the figures)
     template_update: float = 1.0    # the strategy's rate: moving_average's step towards the new
                                     # template, anchor_recent's weight of the recent one
     template_gate: float = 0.0      # update the template only after frames whose response

@@ -10,8 +10,9 @@ Examples::
 The data, mixed by explicit shares (``--mix``): ``collection`` (the ``train`` split of the
 training collection, ``../shared/data/train``, through the crop cache), ``synthetic`` (``--synthetic
 N`` generated sequences) and ``real`` (``--real NAME ...`` short shared sequences; default
-``TRAIN_SEQUENCES``). Default mix: ``synthetic=0.5,real=0.5`` (how the shipped cpu weights were
-trained; ``--real-weight`` sets the real share). Validation (checkpoint choice) uses the
+``TRAIN_SEQUENCES``). Default mix: ``synthetic=0.5,real=0.5`` (how the previous cpu weights were
+trained; ``--real-weight`` sets the real share; the shipped ones used
+``--mix collection=0.9,synthetic=0.1``). Validation (checkpoint choice) uses the
 collection's ``val`` split when the collection is in the mix, else generated sequences.
 ``--recipe paper|ours`` picks the loss, the stream supervision and the triplets
 (``TrainConfig.paper()`` / ``.ours()``). Re-running the same command resumes from
@@ -120,7 +121,7 @@ def run(args) -> int:
     if not groups:
         raise SystemExit("no training data: give --mix with a positive share of collection, synthetic "
                          "(with --synthetic N) or real (with --real NAME ...)")
-    # Without a mix the shipped runs drew real sequences by their frames: keep that.
+    # Without a mix the earlier runs drew real sequences by their frames: keep that.
     sources, weights = mix_weights(groups, per_sequence="sqrt" if args.mix else "frames")
     if "collection" in groups:
         val = collection_sources("val", T)

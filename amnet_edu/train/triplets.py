@@ -43,10 +43,10 @@ __all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "
 class JitterConfig:
     """How a triplet departs from a clean, centred tracking step (all in sampled frames).
 
-    ``JitterConfig()`` is the recipe of the shipped cpu weights (the paper's template
-    rule: template cut at the erroneous state of frame ``t-1``); ``JitterConfig.ours()``
-    is the recipe for an anchored tracker (template from an earlier frame on the true box)
-    with the augmentations the real data lacks. Knobs at 0 draw no random numbers, so
+    ``JitterConfig()`` is the paper's sampling (template cut at the erroneous state of
+    frame ``t-1``, as the paper's tracker cuts it); ``JitterConfig.ours()``, the recipe of
+    the shipped cpu weights, is for an anchored tracker (template from an earlier frame on
+    the true box) with the augmentations the real data lacks. Knobs at 0 draw no random numbers, so
     adding one never changes the samples of a config that leaves it off.
     """
 
@@ -59,7 +59,7 @@ class JitterConfig:
     flip_prob: float = 0.5        # probability of a horizontal flip
     template_error: float = 1.0   # fraction of the state's centre error the template
                                   # shares: 1 = cut at the erroneous state like the
-                                  # ROIs, as the tracker cuts it (the shipped weights);
+                                  # ROIs, as the paper's tracker cuts it;
                                   # 0 = centred on the true box (SiamFC's exemplar), see
                                   # the module docstring
     template_gap: int = 0         # the template comes from up to this many annotated
