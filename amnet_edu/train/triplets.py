@@ -46,8 +46,8 @@ class JitterConfig:
     ``JitterConfig()`` is the paper's sampling (template cut at the erroneous state of
     frame ``t-1``, as the paper's tracker cuts it); ``JitterConfig.ours()``, the recipe of
     the shipped cpu weights, is for an anchored tracker (template from an earlier frame on
-    the true box) with the augmentations the real data lacks. Knobs at 0 draw no random numbers, so
-    adding one never changes the samples of a config that leaves it off.
+    the true box) with the augmentations the real data lacks. Knobs at 0 draw no random
+    numbers, so adding one never changes the samples of a config that leaves it off.
     """
 
     max_gap: int = 3              # frames between t-1 and t (1 = consecutive)
