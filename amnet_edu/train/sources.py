@@ -10,8 +10,10 @@ from .triplets import FrameSource
 __all__ = ["real_sources", "synthetic_sources", "collection_sources", "mix_weights", "TRAIN_SEQUENCES",
            "HELD_OUT_SEQUENCES"]
 
-# The split used for the shipped weights: the VOT2017 sequences (and the MOT17 cuts) train,
-# every sequence of another benchmark edition is held out for evaluation.
+# The split of the shared tracking/ sequences: TRAIN_SEQUENCES are the default `--real` data
+# (the previous cpu weights trained on them; the shipped ones trained on the training
+# collection and saw none of these); HELD_OUT_SEQUENCES are the test set, never trained on
+# nor used to choose anything.
 TRAIN_SEQUENCES = ("vot2017_bolt1", "vot2017_car1", "vot2017_zebrafish1",
                    "mot17mini_MOT17-05", "mot17mini_MOT17-09", "otb_Dudek_first20")
 HELD_OUT_SEQUENCES = ("otb_Human3_first199", "vot2014_car", "vot2017_bag", "vottir2016_horse")
