@@ -90,6 +90,7 @@ def stream_hits(model, src, dc: DiagnosticsConfig = DiagnosticsConfig(), index: 
     rng = np.random.default_rng([dc.seed, index])
     triples = _pairs(src, dc.pairs, dc, rng)
     hits = {m: [] for m in MAPS}
+    pyramid = SuppressionEnhancement(cfg)   # the paper's stage, parameter-free, whatever the model's variant
     rows = []
     for a0, a, t in triples:
         x0, y0, w0, h0 = src.boxes[a0]
@@ -111,7 +112,7 @@ def stream_hits(model, src, dc: DiagnosticsConfig = DiagnosticsConfig(), index: 
                  "O_M": maps.get("O_M_grid")}
         diff = torch.from_numpy(np.stack([_frame_diff(r[1], r[2], T) for r in chunk]))[:, None]
         grids["frame_diff"] = to_response_grid(diff, T)
-        grids["diff_pyramid"] = to_response_grid(SuppressionEnhancement(cfg.replace(motion_pyramid="paper"))(diff), T)
+        grids["diff_pyramid"] = to_response_grid(pyramid(diff), T)
         H = cfg.response_size
         for m in MAPS:
             g = grids.get(m)

@@ -26,8 +26,8 @@ from dataclasses import asdict, fields, replace
 import numpy as np
 
 from .metrics import sequence_metrics
-from .ope import run_ope
-from .registry import make_tracker
+from .ope import _run_jobs
+from .registry import ConfiguredTracker
 
 __all__ = ["tune", "score_config", "parse_setting"]
 
@@ -39,15 +39,10 @@ def score_config(tracker: str, config, sequences, workers: int = 1) -> dict:
     ``amnet-edu evaluate --workers`` does); a tracker's float rounding, and so its boxes, can
     differ between one and two threads, so compare settings scored with the same ``workers``.
     """
-    if workers > 1:
-        from .ope import _run_jobs
-        from .registry import ConfiguredTracker
-
-        factory = ConfiguredTracker(tracker, config, "tune")
-        runs = {si: run for (_, si), run in _run_jobs([factory], sequences, [(0, i) for i in range(len(sequences))],
-                                                      workers, False)}
-    else:
-        runs = {i: run_ope(lambda: make_tracker(tracker, config), seq) for i, seq in enumerate(sequences)}
+    # the evaluation's own job runner: in this process for workers <= 1, else in worker processes
+    jobs = [(0, i) for i in range(len(sequences))]
+    runs = {si: run for (_, si), run in _run_jobs([ConfiguredTracker(tracker, config, "tune")], sequences, jobs,
+                                                  workers, False)}
     per = {seq.name: sequence_metrics(runs[i]["boxes"], seq.boxes)["success_auc"] for i, seq in enumerate(sequences)}
     return {"per_sequence": per, "mean": float(np.mean(list(per.values())))}
 
