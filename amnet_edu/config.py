@@ -21,7 +21,7 @@ TABLE1 = ((5, 6, 1), (3, 12, 2), (3, 24, 3), (5, 36, 1), (3, 48, 2), (3, 64, 3))
 LATERAL = ((0, 3), (1, 4), (2, 5))
 
 
-MOTION_PYRAMIDS = ("paper", "none")
+MOTION_PYRAMIDS = ("paper", "none", "dilated")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,12 @@ class ModelConfig:
             response itself, at full resolution. The pyramid's cascaded max pools spread a motion
             blob into a plateau several times its size and ``enhancement - suppression`` peaks
             at the plateau's edge, not on the object (``model/suppression.py``; measured in the
-            book, chapter 4).
+            book, chapter 4). ``"dilated"`` (ours): ``O_M`` is the Spotlight response through a
+            learned context module of dilated convolutions at full resolution
+            (``model/context.py``).
+        motion_context_channels: width of that context module (``"dilated"`` only).
+        motion_context_dilations: its dilation rates, one 3x3 convolution each; the receptive
+            field is ``1 + 2 * sum(rates)`` ROI pixels, chosen to span about 1.5 target sizes.
         gaussian_sigma: std (in map cells) of the Gaussian target map of eq. 8, relative to the
             template side: ``sigma = gaussian_sigma * T``.
     """
@@ -67,6 +72,8 @@ class ModelConfig:
     enhancement_kernels: tuple = (3, 5, 7)
     gaussian_sigma: float = 0.08
     motion_pyramid: str = "paper"
+    motion_context_channels: int = 8
+    motion_context_dilations: tuple = (1, 2, 4, 8)
 
     def __post_init__(self):
         if self.template_size < 8 or self.roi_size <= self.template_size:
@@ -96,7 +103,8 @@ class ModelConfig:
         for k in ("backbone", "lateral"):
             if k in d:
                 d[k] = tuple(tuple(v) for v in d[k])
-        for k in ("contrast_kernels", "spotlight_kernels", "suppression_kernels", "enhancement_kernels"):
+        for k in ("contrast_kernels", "spotlight_kernels", "suppression_kernels", "enhancement_kernels",
+                  "motion_context_dilations"):
             if k in d:
                 d[k] = tuple(d[k])
         return cls(**d)
@@ -105,7 +113,8 @@ class ModelConfig:
         return replace(self, **changes)
 
 
-PAPER = ModelConfig(name="paper", template_size=64, roi_size=192, spotlight_kernels=(3, 7, 11))
+PAPER = ModelConfig(name="paper", template_size=64, roi_size=192, spotlight_kernels=(3, 7, 11),
+                    motion_context_dilations=(1, 2, 4, 8, 16))
 CPU = ModelConfig(name="cpu", template_size=32, roi_size=96, spotlight_kernels=(3, 5, 7))
 PROFILES = {"paper": PAPER, "cpu": CPU}
 

@@ -326,3 +326,28 @@ def test_score_near_equals_the_full_map_around_the_cell(i, j, radius):
             full = anet.fuse(anet.level_maps(zf, xf[s:s + 1]))[0, 0]
             assert near.shape == (2, 1, i1 - i0 + 1, j1 - j0 + 1)
             assert torch.allclose(near[s, 0], full[i0:i1 + 1, j0:j1 + 1], atol=1e-4)
+
+
+def test_motion_context_starts_as_the_identity_and_sees_its_receptive_field():
+    # motion_pyramid="dilated": untrained, O_M is exactly O_SF (a branch from "none" starts where it
+    # was); a read-out made non-zero sees 1 + 2 * sum(rates) pixels around each output pixel.
+    from amnet_edu.config import get_config
+    from amnet_edu.model.amnet import build_model
+    from amnet_edu.model.context import MotionContext
+
+    cfg = get_config("cpu").replace(motion_pyramid="dilated")
+    mnet = build_model("amnet", cfg, seed=0).mnet
+    z, zp = torch.rand(1, 3, 96, 96), torch.rand(1, 3, 96, 96)
+    o_m, maps = mnet(z, zp, return_maps=True)
+    assert torch.equal(o_m, maps["O_SF"]) and maps["context4"].shape == (1, 8, 96, 96)
+    ctx = MotionContext(cfg)
+    torch.nn.init.constant_(ctx.readout.weight, 1.0)
+    for conv in ctx.convs:
+        torch.nn.init.constant_(conv.weight, 0.1)
+        torch.nn.init.constant_(conv.bias, 0.1)
+    x = torch.zeros(1, 1, 96, 96, requires_grad=True)
+    ctx(x)[0, 0, 48, 48].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(1)).flatten()
+    assert ctx.receptive_field == 31 and (rows.min().item(), rows.max().item()) == (48 - 15, 48 + 15)
+    paper = get_config("paper").replace(motion_pyramid="dilated")
+    assert MotionContext(paper).receptive_field == 63

@@ -232,3 +232,51 @@ def test_mnet_without_pyramid_hands_back_the_spotlight_response():
     assert torch.equal(plain(z, zp), maps["O_SF"])
     with pytest.raises(ValueError, match="motion_pyramid"):
         get_config("cpu").replace(motion_pyramid="median")
+
+
+def test_init_from_an_anet_only_run_makes_amnet_that_tracker_at_step_0(tmp_path):
+    # Two-stage training: ANet-only's weights become AMNet's appearance stream and the fusion
+    # starts as O_A alone, so the fused logits equal ANet-only's before any motion training.
+    from amnet_edu.checkpoint import load_checkpoint
+    from amnet_edu.model.amnet import build_model
+    from amnet_edu.train.trainer import _init_from
+    from conftest import TINY_TRAIN
+
+    srcs = [_square_source(seed=1), _square_source(seed=2)]
+    quiet = dict(progress=False, log=lambda *a: None)
+    train(_tiny_cfg(tmp_path / "anet", 2, kind="anet"), srcs, **quiet)
+    anet = load_checkpoint(tmp_path / "anet" / "last.pt")
+    amnet = build_model("amnet", TINY_TRAIN, seed=3)
+    note = _init_from(amnet, tmp_path / "anet" / "last.pt")
+    assert note["init_from_kind"] == "anet" and note["fresh_modules"] == ["fuse", "mnet"]
+    T, R = TINY_TRAIN.template_size, TINY_TRAIN.roi_size
+    g = torch.Generator().manual_seed(0)
+    z, zp, x = (torch.rand(2, 3, s, s, generator=g) for s in (R, R, T))
+    with torch.no_grad():
+        assert torch.allclose(amnet(z, zp, x, logits=True), anet(z, zp, x, logits=True), atol=1e-6)
+    # the other way round does not fit: AMNet has tensors ANet-only lacks
+    train(_tiny_cfg(tmp_path / "am", 2), srcs, **quiet)
+    with pytest.raises(ValueError, match="does not fit"):
+        _init_from(build_model("anet", TINY_TRAIN, seed=3), tmp_path / "am" / "last.pt")
+
+
+def test_frozen_stream_keeps_its_weights_while_the_rest_trains(tmp_path):
+    srcs = [_square_source(seed=1), _square_source(seed=2)]
+    quiet = dict(progress=False, log=lambda *a: None)
+    train(_tiny_cfg(tmp_path / "anet", 2, kind="anet"), srcs, **quiet)
+    start = read_checkpoint(tmp_path / "anet" / "last.pt")["state_dict"]
+    cfg = _tiny_cfg(tmp_path / "stage2", 3, init_from=str(tmp_path / "anet" / "last.pt"), freeze=("anet",),
+                    aux_weight=0.5, model_changes={"motion_pyramid": "dilated"})
+    out = train(cfg, srcs, **quiet)
+    state = out["model"].state_dict()
+    assert all(torch.equal(state[k], v) for k, v in start.items())          # ANet untouched
+    fresh = read_checkpoint(tmp_path / "stage2" / "last.pt")
+    assert out["history"][0]["init_from"].endswith("last.pt")
+    assert not torch.equal(state["fuse.weight"], torch.tensor([1.0, 0.0]).view(1, 2, 1, 1))  # fusion trained
+    assert fresh["step"] == 3
+    # resuming keeps the setting; a changed freeze is refused
+    with pytest.raises(ValueError, match="freeze"):
+        train(_tiny_cfg(tmp_path / "stage2", 4, init_from=str(tmp_path / "anet" / "last.pt"),
+                        aux_weight=0.5, model_changes={"motion_pyramid": "dilated"}), srcs, **quiet)
+    with pytest.raises(ValueError, match="no submodule 'appearance'"):
+        train(_tiny_cfg(tmp_path / "bad", 2, freeze=("appearance",)), srcs, **quiet)

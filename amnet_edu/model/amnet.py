@@ -107,6 +107,9 @@ def init_fusion(model: nn.Module) -> nn.Module:
         if isinstance(model, AMNet):
             model.fuse.weight.fill_(FUSION_GAIN["amnet"] / 2)
         model.output_layer.bias.fill_(OUTPUT_BIAS_INIT)
+    for m in model.modules():   # residual stages that start as the identity (MotionContext)
+        if hasattr(m, "init_identity"):
+            m.init_identity()
     return model
 
 

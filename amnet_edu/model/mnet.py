@@ -5,7 +5,8 @@ coordinates of consecutive frames, become contrast maps with shared weights (``D
 eqs. 3-4), their difference is filtered by Spotlight filters of several sizes
 (``SpotlightFiltering``, eqs. 5-7), and the pooling pyramid suppresses background motion and
 enhances the foreground (``SuppressionEnhancement``), giving ``O_M`` [B, 1, R, R].
-With ``cfg.motion_pyramid = "none"`` (ours) the pyramid is left out and ``O_M = O_SF``.
+With ``cfg.motion_pyramid = "none"`` (ours) the pyramid is left out and ``O_M = O_SF``; with
+``"dilated"`` (ours) a learned context module (``MotionContext``) takes its place.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from ..config import ModelConfig
+from .context import MotionContext
 from .contrast import DeepContrast
 from .spotlight import SpotlightFiltering
 from .suppression import SuppressionEnhancement
@@ -33,7 +35,9 @@ class MNet(nn.Module):
         self.cfg = cfg
         self.contrast = DeepContrast(cfg)
         self.spotlight = SpotlightFiltering(cfg)
-        self.suppression = SuppressionEnhancement(cfg) if cfg.motion_pyramid == "paper" else NoPyramid()
+        # the stage after Spotlight Filtering, by cfg.motion_pyramid (one of MOTION_PYRAMIDS)
+        self.suppression = {"paper": SuppressionEnhancement, "none": lambda _: NoPyramid(),
+                            "dilated": MotionContext}[cfg.motion_pyramid](cfg)
 
     def forward(self, z_t: torch.Tensor, z_prev: torch.Tensor, return_maps: bool = False):
         """``z_t``, ``z_prev`` [B, 3, R, R] -> ``O_M`` [B, 1, R, R]."""

@@ -66,6 +66,12 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     p.add_argument("--branch-from", default=None, metavar="CHECKPOINT",
                    help="start from another run's last.pt/step checkpoint (same data, recipe, steps and seed; "
                         "only --model-set may differ) instead of from scratch")
+    p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                   help="start at step 0 with this checkpoint's weights copied in (all must fit), e.g. an "
+                        "ANet-only run's appearance stream for AMNet; the rest starts fresh")
+    p.add_argument("--freeze", default="", metavar="NAMES",
+                   help="comma-separated submodules not trained, e.g. anet (with --init-from: train MNet "
+                        "and the fusion on a fixed appearance stream)")
     return p
 
 
@@ -134,7 +140,8 @@ def run(args) -> int:
                  lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
                  out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at,
                  workers=args.workers, model_changes=parse_model_changes(args.model_set),
-                 branch_from=args.branch_from)
+                 branch_from=args.branch_from, init_from=args.init_from,
+                 freeze=tuple(n for n in args.freeze.split(",") if n))
     result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=weights)
     record = {
         "command": " ".join(["amnet-edu", "train"] + sys.argv[2:]) if sys.argv[1:2] == ["train"] else " ".join(sys.argv),

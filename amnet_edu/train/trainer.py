@@ -76,6 +76,9 @@ class TrainConfig:
     model_changes: dict = field(default_factory=dict)  # ModelConfig fields changed from the profile's
     branch_from: str | None = None      # start from another run's checkpoint (its step, weights,
                                         # optimiser, history): a variant trained on the same data
+    init_from: str | None = None        # weights only, at step 0: every tensor of this checkpoint
+                                        # must fit the model (e.g. an ANet-only run's stream in AMNet)
+    freeze: tuple = ()                  # top-level submodules not trained, e.g. ("anet",)
 
     @classmethod
     def paper(cls, **changes) -> "TrainConfig":
@@ -230,6 +233,45 @@ def _check_resume(saved: dict, cfg: TrainConfig, path, may_change=()) -> None:
 _DEFAULTS = json.loads(json.dumps(asdict(TrainConfig())))
 
 
+def _init_from(model: torch.nn.Module, path) -> dict:
+    """Copy every tensor of checkpoint ``path`` into ``model`` (same names and shapes, or an error).
+
+    Two-stage training: an ANet-only run's weights (``anet.*``) become AMNet's appearance stream,
+    MNet keeps its fresh initialisation, and AMNet's fusion starts as ``O_A`` alone (weight 1 on
+    ``O_A``, 0 on ``O_M``, no bias), so at step 0 AMNet *is* that ANet-only tracker: motion can
+    only enter where training finds it helps. (The usual equal-weight start would add an
+    untrained ``O_M`` at full weight, which Adam takes thousands of steps to turn down.)
+    Returns the history note.
+    """
+    ck = read_checkpoint(path)
+    own = model.state_dict()
+    src = ck["state_dict"]
+    bad = sorted(k for k in src if k not in own or own[k].shape != src[k].shape)
+    if bad:
+        raise ValueError(f"init_from: {path} ({ck['kind']}) does not fit a {model.kind} model of this "
+                         f"configuration: {bad[:5]}{' ...' if len(bad) > 5 else ''}")
+    with torch.no_grad():
+        for k, v in src.items():
+            own[k].copy_(v)
+        if ck["kind"] == "anet" and model.kind == "amnet":
+            model.fuse.weight.copy_(torch.tensor([1.0, 0.0]).view_as(model.fuse.weight))
+            model.fuse.bias.zero_()
+    fresh = sorted({k.split(".")[0] for k in own if k not in src})
+    return {"init_from": str(path), "init_from_kind": ck["kind"], "fresh_modules": fresh}
+
+
+def _freeze(model: torch.nn.Module, names) -> None:
+    """``requires_grad=False`` on the named top-level submodules (kept in eval mode while training)."""
+    for name in names:
+        sub = getattr(model, name, None)
+        if not isinstance(sub, torch.nn.Module) or name not in dict(model.named_children()):
+            raise ValueError(f"freeze: {model.kind} has no submodule {name!r}; "
+                             f"it has {sorted(dict(model.named_children()))}")
+        sub.requires_grad_(False)
+    if names and not any(p.requires_grad for p in model.parameters()):
+        raise ValueError(f"freeze: {tuple(names)} leaves nothing of {model.kind} to train")
+
+
 def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, log=print, weights=None) -> dict:
     """Train per ``cfg`` on triplets drawn from ``sources`` (``FrameSource`` list); returns the history.
 
@@ -263,9 +305,12 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         mcfg = mcfg.replace(**cfg.model_changes)
     jitter = JitterConfig(**cfg.jitter)
     model = build_model(cfg.kind, mcfg, seed=cfg.seed).to(device, dtype)
+    init_note = _init_from(model, cfg.init_from) if cfg.init_from else None
+    _freeze(model, cfg.freeze)
     aux = cfg.aux_weight > 0 and cfg.kind == "amnet"
     heads = StreamHeads().to(device, dtype) if aux else None
-    params = list(model.parameters()) + (list(heads.parameters()) if heads is not None else [])
+    params = [p for p in model.parameters() if p.requires_grad] + (
+        list(heads.parameters()) if heads is not None else [])
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     out = Path(cfg.out_dir)
     step, history, best = 0, [], math.inf
@@ -290,6 +335,7 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
             heads.load_state_dict(ck["heads"])
         opt.load_state_dict(ck["optimizer"])
         step, history = int(ck["step"]), json.loads(ck["history"])
+        init_note = None   # recorded at step 1 of the run already
         # a branch's own best starts at the branch: the parent's val losses came from another model
         best = math.inf if branch_note else min([h["val_loss"] for h in history if "val_loss" in h], default=math.inf)
         if rank == 0:
@@ -310,6 +356,8 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, initial=step, desc=f"train {cfg.kind}/{profile}", dynamic_ncols=True)
     model.train()
+    for name in cfg.freeze:
+        getattr(model, name).eval()
     t0 = time.perf_counter()
     criterion = LOSSES[cfg.loss]
     for b in loader:
@@ -335,6 +383,9 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         if branch_note:
             rec.update(branch_note)
             branch_note = None
+        if init_note:
+            rec.update(init_note)
+            init_note = None
         if rank == 0 and (step % cfg.val_every == 0 or step == cfg.steps):
             rec.update(evaluate_loss(model, val_ds, device, loss=cfg.loss, dtype=dtype))
             if rec["val_loss"] < best:
