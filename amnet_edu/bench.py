@@ -79,10 +79,29 @@ def xcorr_cost(cfg, batch: int = 1) -> dict:
     return {k: {"gflop": batch * f / 1e9, "mb": batch * b / 1e6} for k, (f, b) in parts.items()}
 
 
+STAGE_LABELS = {"paper": "suppression/enhancement", "dilated": "motion context", "none": "no pyramid"}
+
+
+def bench_config(profile: str, motion_pyramid: str | None = None):
+    """``profile``'s ``ModelConfig`` with MNet's stage after Spotlight Filtering as shipped
+    (``motion_pyramid=None``: the variant of the shipped AMNet weights), so the bench times the
+    network the tracker runs."""
+    if motion_pyramid is None:
+        from .checkpoint import pretrained_path, read_checkpoint
+
+        try:
+            motion_pyramid = read_checkpoint(pretrained_path("amnet", "cpu"))["config"].get("motion_pyramid", "paper")
+        except (FileNotFoundError, ValueError):
+            motion_pyramid = get_config(profile).motion_pyramid
+    return get_config(profile).replace(motion_pyramid=motion_pyramid)
+
+
 @torch.inference_mode()
-def component_times(profile: str, repeat: int = 15, direct: bool = True, device="cpu") -> dict:
-    """Median milliseconds per component (batch 1) for ``profile``."""
-    cfg = get_config(profile)
+def component_times(profile: str, repeat: int = 15, direct: bool = True, device="cpu",
+                    motion_pyramid: str | None = "paper") -> dict:
+    """Median milliseconds per component (batch 1) for ``profile``; MNet's last stage per
+    ``motion_pyramid`` (``None``: as the shipped AMNet, ``bench_config``)."""
+    cfg = bench_config(profile, motion_pyramid)
     T, R = cfg.template_size, cfg.roi_size
     g = torch.Generator().manual_seed(0)
     z = torch.rand(1, 3, R, R, generator=g).to(device)
@@ -116,7 +135,7 @@ def component_times(profile: str, repeat: int = 15, direct: bool = True, device=
         "  xcorr: inverse (levels)": t(lambda: torch.fft.irfft2(S, s=(R, R))),
         "deep contrast (both ROIs)": t(lambda: mnet.contrast(both)),
         "Spotlight Filtering": t(lambda: mnet.spotlight(ct, cp)),
-        "suppression/enhancement": t(lambda: mnet.suppression(o_sf)),
+        STAGE_LABELS[cfg.motion_pyramid]: t(lambda: mnet.suppression(o_sf)),
         "MNet": t(lambda: mnet(z, zp)),
         "ANet": t(lambda: amnet.anet(z, x)),
         "AMNet (whole forward)": t(lambda: amnet(z, zp, x)),
@@ -150,7 +169,7 @@ def _tracker(name: str, device="cpu"):
     if name in OPENCV_KINDS:
         return OpenCVTracker(name)
     kind, _, profile = name.partition("/")
-    return Tracker(build_model(kind, profile or "cpu", seed=0), device=device)
+    return Tracker(build_model(kind, bench_config(profile or "cpu"), seed=0), device=device)
 
 
 def tracking_fps(kind: str, profile: str, frames: int = 60, device="cpu") -> float:
@@ -187,9 +206,10 @@ def training_throughput(profile: str = "cpu", kind: str = "amnet", steps: int = 
     from .train.trainer import TrainConfig, train
 
     with tempfile.TemporaryDirectory() as out:
+        variant = {"motion_pyramid": bench_config(profile).motion_pyramid} if kind == "amnet" else {}
         cfg = TrainConfig.ours(kind=kind, profile=profile, steps=steps, batch_size=batch_size, val_every=10 ** 9,
                                checkpoint_every=10 ** 9, val_size=batch_size, out_dir=out, workers=workers,
-                               device=device)
+                               device=device, model_changes=variant)
         hist = train(cfg, synthetic_sources(count=4, num_frames=30), progress=False, log=lambda *_: None)["history"]
     # "seconds" is the time since the loop started, at the end of each step
     return batch_size * (len(hist) - 1) / (hist[-1]["seconds"] - hist[0]["seconds"])
@@ -216,8 +236,10 @@ def main(argv=None) -> int:
     if not a.keep_malloc_default and str(a.device).startswith("cpu"):
         keep_freed_memory()  # as the tracker and the trainer do on a CPU
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {a.device}; "
+          f"MNet motion_pyramid={bench_config('cpu').motion_pyramid!r} (as shipped); "
           f"median of {a.repeat} runs, batch 1 (ms)")
-    results = {prof: component_times(prof, a.repeat, not a.no_direct, a.device) for prof in a.profiles}
+    results = {prof: component_times(prof, a.repeat, not a.no_direct, a.device, motion_pyramid=None)
+               for prof in a.profiles}
     names = list(next(iter(results.values())))
     head = "| component | " + " | ".join(f"{p} ({get_config(p).template_size}/{get_config(p).roi_size})" for p in a.profiles) + " |"
     print(head)
