@@ -111,8 +111,26 @@ def test_diagnostics_frame_differencing_finds_a_moving_square():
     # the paper's pooling pyramid turns that blob into a plateau whose maximum is off the square
     assert o["diff_pyramid"] <= 0.25, o
     assert "square" in format_diagnostics(res) and "overall" in format_diagnostics(res)
+    # the overlap of O_A's and O_M's hits, pooled, agrees with their rates
+    ov = res["overlap"]["overall"]
+    assert ov["both"] + ov["appearance_only"] == round(o["O_A"] * 8)
+    assert ov["both"] + ov["motion_only"] == round(o["O_M"] * 8)
+    assert sum(ov[k] for k in ("both", "appearance_only", "motion_only", "neither")) == 8
+    assert ov["either"] >= max(o["O_A"], o["O_M"])
     anet = diagnose(build_model("anet", "cpu", seed=0).eval(), [src], DiagnosticsConfig(pairs=4))
-    assert "O_M" not in anet["overall"]
+    assert "O_M" not in anet["overall"] and "overlap" not in anet
+
+
+def test_overlap_counts_where_two_maps_hit_by_hand():
+    from amnet_edu.evaluate.diagnostics import overlap
+
+    a = np.array([1, 1, 0, 0, 1, 0], bool)
+    m = np.array([1, 0, 1, 0, 0, 0], bool)
+    o = overlap(a, m)
+    assert (o["both"], o["appearance_only"], o["motion_only"], o["neither"]) == (1, 2, 1, 2)
+    assert o["either"] == 4 / 6          # an oracle picking the hitting map: 4 of 6 pairs
+    with pytest.raises(ValueError, match="shape"):
+        overlap(a, m[:3])
 
 
 def test_prepared_template_gives_the_same_maps_and_broadcasts_over_rois():

@@ -131,9 +131,23 @@ def stream_hits(model, src, dc: DiagnosticsConfig = DiagnosticsConfig(), index: 
     return {m: np.asarray(v, dtype=bool) for m, v in hits.items() if m != "O_M" or has_motion}
 
 
+def overlap(hits_a: np.ndarray, hits_m: np.ndarray) -> dict:
+    """How two maps' hits fall on the same pairs: counts of ``appearance_only`` (``hits_a`` and
+    not ``hits_m``), ``motion_only``, ``both``, ``neither``, and ``either``, the hit rate of an
+    oracle that takes whichever map's maximum hits: the most any choice between the two maxima
+    could reach. ``motion_only`` is what motion could add to appearance."""
+    a, m = np.asarray(hits_a, dtype=bool), np.asarray(hits_m, dtype=bool)
+    if a.shape != m.shape:
+        raise ValueError(f"hit arrays differ in shape: {a.shape} vs {m.shape}")
+    return {"appearance_only": int((a & ~m).sum()), "motion_only": int((m & ~a).sum()),
+            "both": int((a & m).sum()), "neither": int((~a & ~m).sum()),
+            "either": float((a | m).mean()) if a.size else float("nan")}
+
+
 def diagnose(model, sources, dc: DiagnosticsConfig = DiagnosticsConfig()) -> dict:
     """Hit rates per sequence and overall (pooled over all pairs): ``{"per_sequence": {name:
-    {map: rate, "pairs": n}}, "overall": {map: rate, "pairs": n}, "config": ...}``."""
+    {map: rate, "pairs": n}}, "overall": {map: rate, "pairs": n}, "config": ...}``; for a model
+    with a motion stream also ``"overlap"``: ``{name or "overall": overlap(O_A, O_M)}``."""
     per, pooled = {}, {}
     for k, src in enumerate(sources):
         h = stream_hits(model, src, dc, index=k)
@@ -145,7 +159,20 @@ def diagnose(model, sources, dc: DiagnosticsConfig = DiagnosticsConfig()) -> dic
             pooled.setdefault(m, []).append(v)
     overall = {m: float(np.concatenate(v).mean()) for m, v in pooled.items()}
     overall["pairs"] = sum(p["pairs"] for p in per.values())
-    return {"per_sequence": per, "overall": overall, "config": asdict(dc)}
+    out = {"per_sequence": per, "overall": overall, "config": asdict(dc)}
+    if "O_M" in pooled:
+        names = list(per)
+        out["overlap"] = {name: overlap(a, m) for name, a, m in zip(names, pooled["O_A"], pooled["O_M"])}
+        out["overlap"]["overall"] = overlap(np.concatenate(pooled["O_A"]), np.concatenate(pooled["O_M"]))
+    return out
+
+
+def format_overlap(result: dict) -> str:
+    """One line: where O_A's and O_M's hits fall, pooled (``diagnose``'s ``"overlap"``)."""
+    o = result["overlap"]["overall"]
+    return (f"O_A and O_M hits on the same pairs: both {o['both']}, appearance only {o['appearance_only']}, "
+            f"motion only {o['motion_only']}, neither {o['neither']}; either (an oracle choosing between "
+            f"the two maxima) {o['either']:.3f}")
 
 
 def format_diagnostics(result: dict, title: str = "") -> str:
@@ -187,6 +214,8 @@ def main(argv=None) -> int:
         results[w] = diagnose(model, srcs, dc)
         print(format_diagnostics(results[w], title=f"{w} ({path.name}), split {a.split}, error {dc.error}, "
                                                   f"template gap {dc.template_gap}: hit rate per map"))
+        if "overlap" in results[w]:
+            print(format_overlap(results[w]))
         print()
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
