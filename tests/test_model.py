@@ -307,6 +307,34 @@ def test_standardise():
     assert torch.allclose(s.mean((2, 3)), torch.zeros(2, 1), atol=1e-4)
     assert torch.allclose(s.std((2, 3), unbiased=False), torch.ones(2, 1), atol=0.05)
     assert float(standardise(torch.zeros(1, 1, 5, 5)).abs().max()) == 0.0  # no response stays 0
+    # a constant map whose spread is float rounding alone (here 1 ulp at one cell) is no response
+    c = torch.full((1, 1, 9, 9), 0.589)
+    c[0, 0, 4, 4] = torch.nextafter(torch.tensor(0.589), torch.tensor(1.0))
+    assert float(standardise(c).abs().max()) == 0.0
+    # a small real spread on a large offset is still a response
+    r = 1000.0 + torch.rand(1, 1, 9, 9)
+    assert torch.allclose(standardise(r).std((2, 3), unbiased=False), torch.ones(1, 1), atol=1e-3)
+
+
+def test_flat_rois_give_no_motion_and_finite_logits():
+    # Identical flat-coloured ROIs through the shipped AMNet: O_M on the response grid is a
+    # constant plus float rounding (~1e-7 of its value); the fused output must not turn that
+    # rounding into a huge motion response (such samples spiked the stage-2 training loss).
+    from amnet_edu.checkpoint import load_checkpoint, pretrained_path
+    from amnet_edu.model.amnet import to_response_grid
+
+    model = load_checkpoint(pretrained_path("amnet")).eval()
+    T, R = model.cfg.template_size, model.cfg.roi_size
+    z = torch.full((1, 3, R, R), 0.3)
+    x = torch.rand(1, 3, T, T, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        logits, maps = model(z, z.clone(), x, return_maps=True, logits=True)
+    raw = to_response_grid(maps["O_M"], T)
+    if float(raw.std()) == 0:
+        pytest.skip("this CPU's rounding leaves the flat map exactly constant")
+    assert float(raw.std()) < 1e-5 * float(raw.mean().abs())   # rounding only: the case at issue
+    assert float(maps["O_M_grid"].abs().max()) == 0.0
+    assert torch.allclose(logits, model.fuse.weight[0, 0] * maps["O_A"] + model.fuse.bias)
 
 
 @pytest.mark.parametrize("i,j,radius", [(10, 20, 2), (0, 0, 1), (64, 63, 2), (5, 5, 0)])

@@ -66,16 +66,21 @@ OUTPUT_BIAS_INIT = -3.0
 FUSION_GAIN = {"anet": 6.0, "amnet": 2.0}
 
 
-def standardise(m: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+def standardise(m: torch.Tensor, eps: float = 1e-12, flat: float = 1e-5) -> torch.Tensor:
     """Per-sample, per-channel zero mean and unit standard deviation over the map: [B, C, H, W].
 
-    A map without any response (identical ROIs) stays 0 thanks to ``eps``, which is tiny on
-    purpose: the map's scale is free (weight decay keeps shrinking it), so ``eps`` must stay far
-    below any real response's spread.
+    A map without any response is returned as 0: one whose spread is at most ``flat`` times its
+    mean's magnitude (plus ``eps``). A constant map (identical ROIs, or one flat-coloured ROI
+    through a network with biases) has a spread of float rounding alone, ~1e-7 of its value, and
+    dividing by that would blow rounding up to huge values (a single such sample once gave
+    fused logits of ~2e3 and a loss spike that froze the motion weight's Adam statistics).
+    ``eps`` is tiny on purpose: the map's scale is free (weight decay keeps shrinking it), so the
+    test is relative to the map's own values.
     """
     mu = m.mean((2, 3), keepdim=True)
     sd = m.std((2, 3), keepdim=True, unbiased=False)
-    return (m - mu) / (sd + eps)
+    out = (m - mu) / (sd + eps)
+    return torch.where(sd <= flat * mu.abs() + eps, torch.zeros_like(out), out)
 
 
 def xavier_init(module: nn.Module) -> nn.Module:
