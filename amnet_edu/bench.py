@@ -13,13 +13,14 @@ figures depend on the machine and on what else runs on it.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 
 import numpy as np
 import torch
 
-from .config import get_config
+from .config import ModelConfig, get_config
 from .device import keep_freed_memory
 from .model import build_model, xcorr_direct, xcorr_fft
 from .model.xcorr import level_sums, template_spectrum
@@ -82,18 +83,23 @@ def xcorr_cost(cfg, batch: int = 1) -> dict:
 STAGE_LABELS = {"paper": "suppression/enhancement", "dilated": "motion context", "none": "no pyramid"}
 
 
+@functools.lru_cache(maxsize=None)
+def _shipped_motion_pyramid(default: str) -> str:
+    """The shipped AMNet's ``motion_pyramid`` (read once), or ``default`` without shipped weights."""
+    from .checkpoint import pretrained_path, read_checkpoint
+
+    try:
+        return ModelConfig.from_dict(read_checkpoint(pretrained_path("amnet", "cpu"))["config"]).motion_pyramid
+    except (FileNotFoundError, ValueError):
+        return default
+
+
 def bench_config(profile: str, motion_pyramid: str | None = None):
     """``profile``'s ``ModelConfig`` with MNet's stage after Spotlight Filtering as shipped
     (``motion_pyramid=None``: the variant of the shipped AMNet weights), so the bench times the
     network the tracker runs."""
-    if motion_pyramid is None:
-        from .checkpoint import pretrained_path, read_checkpoint
-
-        try:
-            motion_pyramid = read_checkpoint(pretrained_path("amnet", "cpu"))["config"].get("motion_pyramid", "paper")
-        except (FileNotFoundError, ValueError):
-            motion_pyramid = get_config(profile).motion_pyramid
-    return get_config(profile).replace(motion_pyramid=motion_pyramid)
+    cfg = get_config(profile)
+    return cfg.replace(motion_pyramid=motion_pyramid or _shipped_motion_pyramid(cfg.motion_pyramid))
 
 
 @torch.inference_mode()

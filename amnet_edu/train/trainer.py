@@ -261,15 +261,22 @@ def _init_from(model: torch.nn.Module, path) -> dict:
 
 
 def _freeze(model: torch.nn.Module, names) -> None:
-    """``requires_grad=False`` on the named top-level submodules (kept in eval mode while training)."""
+    """``requires_grad=False`` on the named top-level submodules (kept in eval mode while training,
+    ``_train_mode``)."""
+    children = dict(model.named_children())
     for name in names:
-        sub = getattr(model, name, None)
-        if not isinstance(sub, torch.nn.Module) or name not in dict(model.named_children()):
-            raise ValueError(f"freeze: {model.kind} has no submodule {name!r}; "
-                             f"it has {sorted(dict(model.named_children()))}")
-        sub.requires_grad_(False)
+        if name not in children:
+            raise ValueError(f"freeze: {model.kind} has no submodule {name!r}; it has {sorted(children)}")
+        children[name].requires_grad_(False)
     if names and not any(p.requires_grad for p in model.parameters()):
         raise ValueError(f"freeze: {tuple(names)} leaves nothing of {model.kind} to train")
+
+
+def _train_mode(model: torch.nn.Module, frozen) -> None:
+    """Training mode for the trained parts, eval mode for the ``frozen`` submodules."""
+    model.train()
+    for name in frozen:
+        getattr(model, name).eval()
 
 
 def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, log=print, weights=None) -> dict:
@@ -305,18 +312,19 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         mcfg = mcfg.replace(**cfg.model_changes)
     jitter = JitterConfig(**cfg.jitter)
     model = build_model(cfg.kind, mcfg, seed=cfg.seed).to(device, dtype)
-    init_note = _init_from(model, cfg.init_from) if cfg.init_from else None
+    out = Path(cfg.out_dir)
+    last = out / "last.pt"
+    start = last if last.exists() else (Path(cfg.branch_from) if cfg.branch_from else None)
+    # weights copied in only when the run starts: a resumed run loads its own checkpoint
+    init_note = _init_from(model, cfg.init_from) if cfg.init_from and start is None else None
     _freeze(model, cfg.freeze)
     aux = cfg.aux_weight > 0 and cfg.kind == "amnet"
     heads = StreamHeads().to(device, dtype) if aux else None
     params = [p for p in model.parameters() if p.requires_grad] + (
         list(heads.parameters()) if heads is not None else [])
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    out = Path(cfg.out_dir)
     step, history, best = 0, [], math.inf
-    last = out / "last.pt"
     branch_note = None
-    start = last if last.exists() else (Path(cfg.branch_from) if cfg.branch_from else None)
     if start is not None and not start.exists():
         raise FileNotFoundError(f"branch_from: no checkpoint at {start}")
     if start is not None:
@@ -335,7 +343,6 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
             heads.load_state_dict(ck["heads"])
         opt.load_state_dict(ck["optimizer"])
         step, history = int(ck["step"]), json.loads(ck["history"])
-        init_note = None   # recorded at step 1 of the run already
         # a branch's own best starts at the branch: the parent's val losses came from another model
         best = math.inf if branch_note else min([h["val_loss"] for h in history if "val_loss" in h], default=math.inf)
         if rank == 0:
@@ -355,9 +362,7 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
     if progress and rank == 0:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, initial=step, desc=f"train {cfg.kind}/{profile}", dynamic_ncols=True)
-    model.train()
-    for name in cfg.freeze:
-        getattr(model, name).eval()
+    _train_mode(model, cfg.freeze)
     t0 = time.perf_counter()
     criterion = LOSSES[cfg.loss]
     for b in loader:
@@ -388,6 +393,7 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
             init_note = None
         if rank == 0 and (step % cfg.val_every == 0 or step == cfg.steps):
             rec.update(evaluate_loss(model, val_ds, device, loss=cfg.loss, dtype=dtype))
+            _train_mode(model, cfg.freeze)   # evaluate_loss leaves the whole model in train mode
             if rec["val_loss"] < best:
                 best = rec["val_loss"]
                 save_checkpoint(out / "best.pt", model, step=step)
