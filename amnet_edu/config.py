@@ -22,6 +22,7 @@ LATERAL = ((0, 3), (1, 4), (2, 5))
 
 
 MOTION_PYRAMIDS = ("paper", "none", "dilated")
+FUSIONS = ("paper", "gated")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class ModelConfig:
         motion_context_channels: width of that context module (``"dilated"`` only).
         motion_context_dilations: its dilation rates, one 3x3 convolution each; the receptive
             field is ``1 + 2 * sum(rates)`` ROI pixels, chosen to span about 1.5 target sizes.
+        fusion: how the two streams meet. ``"paper"``: one 1x1 convolution on ``[O_A, O_M]``
+            (Section 4.2). ``"gated"`` (ours): ``O_M`` first multiplied by a learned per-sample
+            gate on appearance's confidence (``model/fusion.py``).
         gaussian_sigma: std (in map cells) of the Gaussian target map of eq. 8, relative to the
             template side: ``sigma = gaussian_sigma * T``.
     """
@@ -74,6 +78,7 @@ class ModelConfig:
     motion_pyramid: str = "paper"
     motion_context_channels: int = 8
     motion_context_dilations: tuple = (1, 2, 4, 8)
+    fusion: str = "paper"
 
     def __post_init__(self):
         if self.template_size < 8 or self.roi_size <= self.template_size:
@@ -81,6 +86,8 @@ class ModelConfig:
                 f"need 8 <= template_size < roi_size, got T={self.template_size}, R={self.roi_size}")
         if self.motion_pyramid not in MOTION_PYRAMIDS:
             raise ValueError(f"motion_pyramid must be one of {MOTION_PYRAMIDS}, got {self.motion_pyramid!r}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
         if self.roi_size % 8:
             raise ValueError(f"roi_size must be a multiple of 8 (three stride-2 pools), got {self.roi_size}")
 

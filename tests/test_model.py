@@ -379,3 +379,40 @@ def test_motion_context_starts_as_the_identity_and_sees_its_receptive_field():
     assert ctx.receptive_field == 31 and (rows.min().item(), rows.max().item()) == (48 - 15, 48 + 15)
     paper = get_config("paper").replace(motion_pyramid="dilated")
     assert MotionContext(paper).receptive_field == 63
+
+
+def test_confidence_gate_features_by_hand_and_its_start():
+    # fusion="gated": g = sigmoid(v + u1 peak + u2 psr) of O_A, one per sample; untrained
+    # (u = v = 0) the gated AMNet is the ungated one with half the motion weight.
+    from amnet_edu.model.amnet import build_model
+    from amnet_edu.model.fusion import ConfidenceGate
+
+    o_a = torch.tensor([[0.0, 0.0], [0.0, 4.0]]).view(1, 1, 2, 2)   # mean 1, std sqrt(3)
+    f = ConfidenceGate.features(torch.cat([o_a, torch.full_like(o_a, 2.0)]))
+    assert torch.allclose(f[0].flatten(), torch.tensor([4.0, 3.0 / 3 ** 0.5]))
+    assert torch.equal(f[1].flatten(), torch.tensor([2.0, 0.0]))          # flat map: psr 0
+    gate = ConfidenceGate()
+    with torch.no_grad():
+        gate.weight.copy_(torch.tensor([0.5, -1.0]))
+        gate.bias.fill_(0.25)
+    expected = torch.sigmoid(torch.tensor(0.25 + 0.5 * 4.0 - 3.0 / 3 ** 0.5))
+    assert torch.allclose(gate(o_a).flatten(), expected.view(1))
+
+    gated = build_model("amnet", CPU.replace(fusion="gated"), seed=0)
+    plain = build_model("amnet", CPU, seed=0)
+    assert sorted(gated.state_dict()) == sorted(list(plain.state_dict()) + ["gate.bias", "gate.weight"])
+    plain.load_state_dict({k: v for k, v in gated.state_dict().items() if not k.startswith("gate.")})
+    with torch.no_grad():
+        plain.fuse.weight[0, 1] *= 0.5
+    z, zp, x = torch.rand(2, 3, 96, 96), torch.rand(2, 3, 96, 96), torch.rand(2, 3, 32, 32)
+    out, maps = gated(z, zp, x, return_maps=True, logits=True)
+    assert torch.allclose(out, plain(z, zp, x, logits=True), atol=1e-6)
+    assert torch.equal(maps["gate"], torch.full((2, 1, 1, 1), 0.5))
+    with pytest.raises(ValueError, match="fusion"):
+        CPU.replace(fusion="product")
+    assert ModelConfig.from_dict({k: v for k, v in CPU.to_dict().items() if k != "fusion"}).fusion == "paper"
+    # the gate's weights are trained by the fused output's loss
+    with torch.no_grad():
+        gated.fuse.weight[0, 1] = 1.0
+    gated(z, zp, x, logits=True).square().mean().backward()
+    assert gated.gate.weight.grad.abs().min() > 0 and gated.gate.bias.grad.abs() > 0

@@ -192,6 +192,18 @@ def test_parse_mix_and_its_errors():
             parse_mix(bad)
 
 
+def test_parse_model_and_jitter_changes():
+    from amnet_edu.train.cli import parse_jitter_changes, parse_model_changes
+
+    assert parse_jitter_changes(["template_gap=150", "blur_prob=0.3"]) == {"template_gap": 150, "blur_prob": 0.3}
+    assert parse_model_changes(["fusion=gated"]) == {"fusion": "gated"}
+    for bad in (["gap=1"], ["template_gap"], ["template_gap=lots"]):
+        with pytest.raises(SystemExit):
+            parse_jitter_changes(bad)
+    with pytest.raises(SystemExit):
+        parse_model_changes(["name=x"])
+
+
 def test_branch_continues_the_parent_run_with_a_model_variant(tmp_path):
     # A branch starts at the parent's step with its weights, optimiser and history, on the same
     # data; only the model variant (here MNet without the pooling pyramid) may differ.

@@ -27,6 +27,7 @@ from torch import nn
 
 from ..config import ModelConfig, get_config
 from .anet import ANet
+from .fusion import ConfidenceGate
 from .mnet import MNet
 
 __all__ = ["AMNet", "ANetOnly", "build_model", "cell_to_roi", "roi_to_cell", "to_response_grid",
@@ -119,7 +120,8 @@ def init_fusion(model: nn.Module) -> nn.Module:
 
 
 class AMNet(nn.Module):
-    """The two-stream tracker network: ``O_AM = sigmoid(conv1x1([O_A, O_M]))``."""
+    """The two-stream tracker network: ``O_AM = sigmoid(conv1x1([O_A, O_M]))`` (``fusion="gated"``:
+    ``[O_A, g O_M]``, ``g`` from ``model.fusion.ConfidenceGate``; maps then include ``"gate"`` [B, 1, 1, 1])."""
 
     kind = "amnet"
     uses_previous_roi = True    # MNet differences z_t and z_{t-1}
@@ -129,6 +131,8 @@ class AMNet(nn.Module):
         self.cfg = cfg
         self.anet = ANet(cfg)
         self.mnet = MNet(cfg)
+        # ours, ``cfg.fusion == "gated"``: motion weighted by appearance's confidence (model/fusion.py)
+        self.gate = ConfidenceGate() if cfg.fusion == "gated" else None
         self.fuse = nn.Conv2d(2, 1, 1)
 
     @property
@@ -146,12 +150,15 @@ class AMNet(nn.Module):
             o_a = self.anet(z_t, x_prev, template_features=template_features)
             o_m = self.mnet(z_t, z_prev)
         o_m_grid = standardise(to_response_grid(o_m, x_prev.shape[-1]))
-        fused = self.fuse(torch.cat([o_a, o_m_grid], dim=1))
+        gate = self.gate(o_a) if self.gate is not None else None
+        fused = self.fuse(torch.cat([o_a, o_m_grid if gate is None else gate * o_m_grid], dim=1))
         out = fused if logits else torch.sigmoid(fused)
         if not return_maps:
             return out
         maps = {**amaps, **mmaps, "O_M_grid": o_m_grid, "fused_logits": fused,
                 "O_AM": torch.sigmoid(fused)}
+        if gate is not None:
+            maps["gate"] = gate
         return out, maps
 
 

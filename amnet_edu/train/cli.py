@@ -63,6 +63,8 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--model-set", action="append", default=[], metavar="NAME=V",
                    help="a ModelConfig field changed from the profile's, e.g. motion_pyramid=none (repeatable)")
+    p.add_argument("--jitter-set", action="append", default=[], metavar="NAME=V",
+                   help="a JitterConfig field changed from the recipe's, e.g. template_gap=150 (repeatable)")
     p.add_argument("--branch-from", default=None, metavar="CHECKPOINT",
                    help="start from another run's last.pt/step checkpoint (same data, recipe, steps and seed; "
                         "only --model-set may differ) instead of from scratch")
@@ -91,21 +93,36 @@ def parse_mix(text: str) -> dict:
     return out
 
 
-def parse_model_changes(settings) -> dict:
-    """``["motion_pyramid=none", ...]`` -> ``{"motion_pyramid": "none"}``, typed like the fields."""
+def _parse_fields(settings, cls, option: str, exclude=("name",)) -> dict:
+    """``["a=1", ...]`` -> ``{"a": 1}``, typed like the fields of dataclass ``cls``."""
     from dataclasses import fields
 
-    from ..config import ModelConfig
-
-    kinds = {f.name: type(f.default) for f in fields(ModelConfig)}
+    kinds = {f.name: type(f.default) for f in fields(cls)}
     out = {}
     for text in settings:
         name, sep, value = text.partition("=")
-        if not sep or name not in kinds or kinds[name] not in (str, int, float):
-            settable = sorted(k for k, t in kinds.items() if t in (str, int, float) and k != "name")
-            raise SystemExit(f"--model-set {text!r}: expected NAME=V with NAME one of {settable}")
-        out[name] = kinds[name](value)
+        if not sep or name not in kinds or kinds[name] not in (str, int, float) or name in exclude:
+            settable = sorted(k for k, t in kinds.items() if t in (str, int, float) and k not in exclude)
+            raise SystemExit(f"{option} {text!r}: expected NAME=V with NAME one of {settable}")
+        try:
+            out[name] = kinds[name](value)
+        except ValueError:
+            raise SystemExit(f"{option} {text!r}: {value!r} is not a {kinds[name].__name__}") from None
     return out
+
+
+def parse_model_changes(settings) -> dict:
+    """``["motion_pyramid=none", ...]`` -> ``{"motion_pyramid": "none"}``, typed like the fields."""
+    from ..config import ModelConfig
+
+    return _parse_fields(settings, ModelConfig, "--model-set")
+
+
+def parse_jitter_changes(settings) -> dict:
+    """``["template_gap=150", ...]`` -> ``{"template_gap": 150}``, typed like ``JitterConfig``'s fields."""
+    from .triplets import JitterConfig
+
+    return _parse_fields(settings, JitterConfig, "--jitter-set", exclude=())
 
 
 def run(args) -> int:
@@ -136,7 +153,8 @@ def run(args) -> int:
     else:
         val = groups["real"][0]
     recipe = TrainConfig.ours if args.recipe == "ours" else TrainConfig.paper
-    cfg = recipe(kind=args.kind, profile=profile, steps=args.steps, batch_size=args.batch_size,
+    jitter = {**recipe().jitter, **parse_jitter_changes(args.jitter_set)}
+    cfg = recipe(kind=args.kind, jitter=jitter, profile=profile, steps=args.steps, batch_size=args.batch_size,
                  lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
                  out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at,
                  workers=args.workers, model_changes=parse_model_changes(args.model_set),
