@@ -237,3 +237,44 @@ def test_scoring_in_worker_processes_gives_the_in_process_scores():
         torch.set_num_threads(threads)
     assert score_config("amnet", TrackerConfig(), seqs, workers=2) == here
     assert list(here["per_sequence"]) == ["synthetic_pan", "synthetic_illum"]
+
+
+def test_tre_starts_and_scores_by_hand(tmp_path, tiny, scripted_tracker):
+    from amnet_edu.evaluate.tre import Segment, evaluate_tre, format_tre_table, tre_starts
+
+    assert tre_starts(tiny().boxes, 1) == [0] and tre_starts(tiny().boxes, 2) == [0, 3]
+    assert tre_starts(tiny(first_absent=2).boxes, 2) == [2, 4]
+    assert tre_starts(tiny().boxes, 10) == [0, 1, 2, 3, 4, 5]     # no start twice
+    seq = tiny()
+    seg = Segment(seq, 3)
+    assert seg.name == "tiny@3" and len(seg) == 3 and np.array_equal(seg.boxes, seq.boxes[3:])
+    assert int(seg.frame(0)[0, 0, 0]) == 3
+    with pytest.raises(IndexError):
+        seg.frame(3)
+    # right on frames 0-2, far off on 3-5: OPE scores frames 1-5 (2 of 5 right), the second
+    # start scores frames 4-5 (none right); IoU 1 passes 20 of the 21 thresholds
+    script = {i: (seq.boxes[i] if i < 3 else [50.0, 50.0, 3.0, 4.0]) for i in range(6)}
+    tr = scripted_tracker(script)
+    r = evaluate_tre([tr], [seq], k=2, results_dir=tmp_path, benchmark="b")["Scripted"]
+    assert tr.inits == [0, 3]
+    assert r["sequences"]["tiny"]["starts"] == {0: pytest.approx(2 / 5 * 20 / 21), 3: 0.0}
+    assert r["ope_auc"] == pytest.approx(2 / 5 * 20 / 21)
+    assert r["success_auc"] == pytest.approx(4 / 21)
+    assert (tmp_path / "b_tre" / "Scripted" / "tiny@3.txt").is_file()
+    assert "| Scripted | 0.190 | 0.381 |" in format_tre_table({"Scripted": r})
+    one = evaluate_tre([scripted_tracker(script)], [seq], k=1, results_dir=tmp_path / "one")["Scripted"]
+    assert one["success_auc"] == one["ope_auc"] == evaluate_ope([scripted_tracker(script)], [seq],
+                                                                 results_dir=tmp_path / "ope")["Scripted"]["success_auc"]
+
+
+def test_tre_in_worker_processes_gives_the_same_boxes(tmp_path, square_sequence, otb_writer):
+    from amnet_edu.data import load_sequence
+    from amnet_edu.evaluate.tre import evaluate_tre
+
+    seq = load_sequence(otb_writer(tmp_path / "data" / "square", square_sequence(n=12)))
+    r1 = evaluate_tre(["kcf"], [seq], k=2, results_dir=tmp_path / "r1")
+    r2 = evaluate_tre(["kcf"], [seq], k=2, results_dir=tmp_path / "r2", workers=2)
+    for name in ("square@0", "square@6"):
+        np.testing.assert_array_equal(read_result(tmp_path / "r1", "shared_tre", "KCF", name)["boxes"],
+                                      read_result(tmp_path / "r2", "shared_tre", "KCF", name)["boxes"])
+    assert r1["KCF"]["sequences"] == r2["KCF"]["sequences"]

@@ -109,6 +109,16 @@ def _sequence_folder(sequence):
     return None
 
 
+def _sequence_ref(sequence):
+    """What a worker re-loads ``sequence`` from: its folder, ``(folder, start)`` for a TRE
+    segment (``tre.Segment``) of a sequence with a folder, else the object itself (pickled)."""
+    base = getattr(sequence, "base", None)
+    if base is not None:
+        folder = _sequence_folder(base)
+        return (folder, sequence.start) if folder else sequence
+    return _sequence_folder(sequence) or sequence
+
+
 def _worker_init():
     # one thread per worker: N workers on N cores, not N x (all cores) fighting each other.
     # PyTorch reads OMP_NUM_THREADS when it is first imported (only if an AMNet job needs it;
@@ -125,13 +135,19 @@ def _worker_init():
 
 
 def _worker_job(tracker, sequence_ref):
-    """Runs in a worker process: ``sequence_ref`` is a folder (str) or a picklable Sequence."""
+    """Runs in a worker process: ``sequence_ref`` is a folder (str), ``(folder, start)`` (a TRE
+    segment) or a picklable Sequence."""
     import sys
 
     if isinstance(sequence_ref, str):
         from ..data.sequences import load_sequence
 
         sequence = load_sequence(sequence_ref)
+    elif isinstance(sequence_ref, tuple):
+        from ..data.sequences import load_sequence
+        from .tre import Segment
+
+        sequence = Segment(load_sequence(sequence_ref[0]), sequence_ref[1])
     else:
         sequence = sequence_ref
     tracker = _build(tracker)  # may import torch (AMNet)
@@ -217,7 +233,7 @@ def _run_jobs(trackers, sequences, jobs, workers, verbose):
                              initializer=_worker_init) as pool:
         futures = {}
         for ti, si in jobs:
-            ref = _sequence_folder(sequences[si]) or sequences[si]
+            ref = _sequence_ref(sequences[si])
             futures[pool.submit(_worker_job, trackers[ti], ref)] = (ti, si)
         for fut in as_completed(futures):
             ti, si = futures[fut]

@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--vot", action="store_true",
                    help="also run the VOT-style supervised experiment (accuracy, failures, "
                         "unofficial EAO)")
+    p.add_argument("--tre", type=int, default=None, metavar="K",
+                   help="temporal robustness: also run each sequence from K evenly spaced start frames "
+                        "and print the mean success AUC over the starts (evaluate.tre)")
     p.add_argument("--plots", default=None, help="write success/precision/attribute plots here")
     p.add_argument("--overwrite", action="store_true", help="re-run even if results exist")
     return p
@@ -156,6 +159,15 @@ def main(argv=None) -> int:
     print(f"OPE on {len(sequences)} sequence(s) from {data} (success AUC = mean over 21 IoU "
           "thresholds of the fraction of frames after the first with IoU > threshold)")
     print(format_table(results))
+    if args.tre:
+        from .tre import evaluate_tre, format_tre_table
+
+        tre = evaluate_tre(trackers, sequences, k=args.tre, results_dir=args.results, benchmark=benchmark,
+                           workers=args.workers, overwrite=args.overwrite, verbose=True)
+        print()
+        print(f"TRE on {len(sequences)} sequence(s): {args.tre} start frames each, evenly spaced over the "
+              "frames with a box; success AUC averaged over the starts, then over the sequences")
+        print(format_tre_table(tre))
     if args.vot:
         from .vot import evaluate_vot
 
