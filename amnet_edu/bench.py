@@ -64,8 +64,8 @@ def xcorr_cost(cfg, batch: int = 1) -> dict:
 
     * ROI transform: ``C`` transforms, reads ``C R^2`` reals, writes ``C F`` complex;
     * template transform: the same (a tracker with an unchanged template skips it);
-    * product + level sums: ``8 C F`` flops (complex multiply-add); reads both spectra, writes
-      the product, reads it again for the sums (``_correlate_spectra``);
+    * product + level sums: ``8 C F`` flops (complex multiply-add); reads both spectra and writes
+      the ``G`` sums (``level_sums``: each level's product is summed right away, while in cache);
     * inverse: ``G`` transforms, reads ``G F`` complex, writes ``G R^2`` reals.
     """
     R, C, G = cfg.roi_size, sum(cfg.level_channels), len(cfg.level_channels)
@@ -74,7 +74,7 @@ def xcorr_cost(cfg, batch: int = 1) -> dict:
     parts = {
         "ROI transform": (C * fft, C * (4 * N + 8 * F)),
         "template transform": (C * fft, C * (4 * N + 8 * F)),
-        "product + level sums": (8 * C * F, C * F * 8 * 4),
+        "product + level sums": (8 * C * F, (2 * C + G) * F * 8),
         "inverse (levels)": (G * fft, G * (8 * F + 4 * N)),
     }
     return {k: {"gflop": batch * f / 1e9, "mb": batch * b / 1e6} for k, (f, b) in parts.items()}

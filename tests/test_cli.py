@@ -79,4 +79,5 @@ def test_xcorr_cost_by_hand():
     assert math.isclose(c["ROI transform"]["gflop"], 2 * 190 * fft / 1e9)
     assert math.isclose(c["ROI transform"]["mb"], 2 * 190 * (4 * 9216 + 8 * 4704) / 1e6)
     assert math.isclose(c["product + level sums"]["gflop"], 2 * 8 * 190 * 4704 / 1e9)
+    assert math.isclose(c["product + level sums"]["mb"], 2 * (2 * 190 + 3) * 4704 * 8 / 1e6)
     assert math.isclose(c["inverse (levels)"]["mb"], 2 * 3 * (8 * 4704 + 4 * 9216) / 1e6)
