@@ -157,6 +157,12 @@ def test_cli_prints_table(tmp_path, capsys, square_sequence, otb_writer):
     assert rc == 0 and "| KCF |" in out and "square" in out
     assert (tmp_path / "res" / "data" / "KCF" / "square.txt").is_file()
     assert main(["--trackers", "kcf", "--data", str(tmp_path / "res")]) == 2  # no sequences
+    # --tre: the TRE table only (its first start is the OPE run), segments cached like OPE's
+    assert main(["--trackers", "kcf", "--data", str(tmp_path / "data"), "--results", str(tmp_path / "res"),
+                 "--tre", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "TRE success AUC" in out and "OPE on" not in out and "| KCF |" in out
+    assert (tmp_path / "res" / "data_tre" / "KCF" / "square@15.txt").is_file()
 
 
 def test_checkpoint_file_is_a_tracker_name(tmp_path):
