@@ -163,6 +163,15 @@ def test_cli_prints_table(tmp_path, capsys, square_sequence, otb_writer):
     out = capsys.readouterr().out
     assert "TRE success AUC" in out and "OPE on" not in out and "| KCF |" in out
     assert (tmp_path / "res" / "data_tre" / "KCF" / "square@15.txt").is_file()
+    import json
+
+    assert main(["--trackers", "kcf", "--data", str(tmp_path / "data"), "--results", str(tmp_path / "res"),
+                 "--tre", "2", "--json", str(tmp_path / "s.json")]) == 0
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert "ope" not in saved and saved["meta"]["tre_starts"] == 2
+    kcf = saved["tre"]["KCF"]
+    assert sorted(kcf["sequences"]["square"]["starts"]) == ["0", "15"]
+    assert kcf["success_auc"] == pytest.approx(sum(kcf["sequences"]["square"]["starts"].values()) / 2)
 
 
 def test_checkpoint_file_is_a_tracker_name(tmp_path):

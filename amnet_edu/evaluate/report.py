@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="temporal robustness instead of OPE: run each sequence from K evenly spaced start "
                         "frames and print the mean success AUC over the starts, and the first start's "
                         "(= OPE) (evaluate.tre)")
+    p.add_argument("--json", default=None, metavar="PATH",
+                   help="also write the scores (OPE and/or TRE, per sequence) to this JSON file")
     p.add_argument("--plots", default=None, help="write success/precision/attribute plots here")
     p.add_argument("--overwrite", action="store_true", help="re-run even if results exist")
     return p
@@ -154,7 +156,7 @@ def main(argv=None) -> int:
 
     benchmark = args.benchmark or Path(data).resolve().name
     # with --tre, its first start is OPE's run: OPE runs on its own only for what needs its results
-    results = None
+    results, tre = None, None
     if not args.tre or args.plots:
         results = evaluate_ope(trackers, sequences, results_dir=args.results,
                                benchmark=benchmark, workers=args.workers, overwrite=args.overwrite,
@@ -177,12 +179,36 @@ def main(argv=None) -> int:
 
         print()
         print(format_vot_table(evaluate_vot(trackers, sequences)))
+    if args.json:
+        _write_json(args.json, results, tre, {"data": str(data), "sequences": [s.name for s in sequences],
+                                              "tre_starts": args.tre, "command": " ".join(sys.argv)})
+        print(f"wrote {args.json}")
     if args.plots:
         from .plots import save_plots
 
         for p in save_plots(results, args.plots):
             print(f"wrote {p}")
     return 0
+
+
+def _write_json(path, ope, tre, meta: dict) -> None:
+    """Scores as JSON: per tracker the mean and per-sequence success AUC (OPE: also P@20 and FPS;
+    TRE: also each start's AUC)."""
+    import json
+
+    out = {"meta": meta}
+    if ope is not None:
+        out["ope"] = {name: {"success_auc": r["success_auc"], "precision_20": r["precision_20"], "fps": r.get("fps"),
+                             "sequences": {s: m["success_auc"] for s, m in r["sequences"].items()}}
+                      for name, r in ope.items()}
+    if tre is not None:
+        out["tre"] = {name: {"success_auc": r["success_auc"], "ope_auc": r["ope_auc"], "k": r["k"],
+                             "sequences": {s: {"success_auc": v["success_auc"],
+                                               "starts": {str(k): a for k, a in v["starts"].items()}}
+                                           for s, v in r["sequences"].items()}}
+                      for name, r in tre.items()}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(out, indent=1, default=float) + "\n")
 
 
 if __name__ == "__main__":
