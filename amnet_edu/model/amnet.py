@@ -151,7 +151,8 @@ class AMNet(nn.Module):
             o_m = self.mnet(z_t, z_prev)
         o_m_grid = standardise(to_response_grid(o_m, x_prev.shape[-1]))
         gate = self.gate(o_a) if self.gate is not None else None
-        fused = self.fuse(torch.cat([o_a, o_m_grid if gate is None else gate * o_m_grid], dim=1))
+        motion = o_m_grid if gate is None else gate * o_m_grid
+        fused = self.fuse(torch.cat([o_a, motion], dim=1))
         out = fused if logits else torch.sigmoid(fused)
         if not return_maps:
             return out

@@ -24,12 +24,12 @@ __all__ = ["ConfidenceGate"]
 
 
 class ConfidenceGate(nn.Module):
-    """``g = sigmoid(v + u . [peak, psr])`` of ``O_A`` [B, 1, H, W] -> [B, 1, 1, 1] in (0, 1)."""
+    """``g = sigmoid(v + u . [p, q])`` of ``O_A`` [B, 1, H, W]: [B, 1, 1, 1] in (0, 1)."""
 
     def __init__(self):
         super().__init__()
-        self.weight = nn.Parameter(torch.zeros(2))   # u_1 (peak logit), u_2 (peak-to-sidelobe ratio)
-        self.bias = nn.Parameter(torch.zeros(1))     # v
+        self.weight = nn.Parameter(torch.zeros(2))  # u_1 (peak), u_2 (peak/sidelobe)
+        self.bias = nn.Parameter(torch.zeros(1))    # v
 
     @staticmethod
     def features(o_a: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
@@ -41,4 +41,5 @@ class ConfidenceGate(nn.Module):
 
     def forward(self, o_a: torch.Tensor) -> torch.Tensor:
         f = self.features(o_a)
-        return torch.sigmoid(self.bias.view(1, 1, 1, 1) + (f * self.weight.view(1, 2, 1, 1)).sum(1, keepdim=True))
+        z = self.bias.view(1, 1, 1, 1) + (f * self.weight.view(1, 2, 1, 1)).sum(1, True)
+        return torch.sigmoid(z)
