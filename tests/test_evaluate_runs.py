@@ -282,6 +282,22 @@ def test_tre_starts_and_scores_by_hand(tmp_path, tiny, scripted_tracker):
                                                                  results_dir=tmp_path / "ope")["Scripted"]["success_auc"]
 
 
+def test_paired_difference_by_hand():
+    from amnet_edu.evaluate.tre import format_tre_table, paired_difference
+
+    def res(*aucs):
+        return {"success_auc": float(np.mean(aucs)), "ope_auc": 0.0,
+                "sequences": {f"s{i}": {"success_auc": a} for i, a in enumerate(aucs)}}
+
+    a, b = res(0.5, 0.4, 0.9), res(0.3, 0.4, 0.6)
+    d = paired_difference(a, b)                      # differences 0.2, 0.0, 0.3
+    assert d["n"] == 3 and d["mean"] == pytest.approx(0.5 / 3)
+    assert d["se"] == pytest.approx(np.std([0.2, 0.0, 0.3], ddof=1) / np.sqrt(3))
+    assert "- A - B: +0.167 (standard error 0.088, paired over 3 sequences)" in format_tre_table({"B": b, "A": a})
+    with pytest.raises(ValueError):
+        paired_difference(a, {"sequences": {"other": {"success_auc": 1.0}}})
+
+
 def test_tre_in_worker_processes_gives_the_same_boxes(tmp_path, square_sequence, otb_writer):
     from amnet_edu.data import load_sequence
     from amnet_edu.evaluate.tre import evaluate_tre

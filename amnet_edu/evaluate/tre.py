@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Segment", "tre_starts", "evaluate_tre"]
+__all__ = ["Segment", "tre_starts", "evaluate_tre", "paired_difference", "format_tre_table"]
 
 
 class Segment:
@@ -77,6 +77,21 @@ def evaluate_tre(trackers, sequences, k: int = 3, results_dir="results", benchma
     return out
 
 
+def paired_difference(a: dict, b: dict) -> dict:
+    """TRE success AUC of tracker result ``a`` minus ``b`` (``evaluate_tre`` entries), paired by sequence.
+
+    Returns ``{"mean": mean difference, "se": its standard error (sample std of the per-sequence
+    differences / sqrt(n); NaN for n < 2), "n": sequences both have, "per_sequence": {name: diff}}``.
+    A difference within about two standard errors is not one to choose a setting by.
+    """
+    common = [s for s in a["sequences"] if s in b["sequences"]]
+    if not common:
+        raise ValueError("the two results share no sequence")
+    d = np.array([a["sequences"][s]["success_auc"] - b["sequences"][s]["success_auc"] for s in common])
+    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
+    return {"mean": float(d.mean()), "se": se, "n": int(d.size), "per_sequence": dict(zip(common, d.tolist()))}
+
+
 def format_tre_table(results: dict) -> str:
     """Markdown table: tracker, TRE success AUC, OPE AUC (first start), then each sequence's TRE AUC."""
     seqs = []
@@ -88,4 +103,11 @@ def format_tre_table(results: dict) -> str:
         row = [name, f"{r['success_auc']:.3f}", f"{r['ope_auc']:.3f}"]
         row += [f"{r['sequences'][s]['success_auc']:.3f}" if s in r["sequences"] else "-" for s in seqs]
         lines.append("| " + " | ".join(row) + " |")
+    names = list(results)
+    if len(names) > 1:
+        lines.append("")
+        for name in names[1:]:
+            d = paired_difference(results[name], results[names[0]])
+            lines.append(f"- {name} - {names[0]}: {d['mean']:+.3f} (standard error {d['se']:.3f}, "
+                         f"paired over {d['n']} sequences)")
     return "\n".join(lines)
