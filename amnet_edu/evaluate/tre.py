@@ -40,10 +40,11 @@ class Segment:
 
 
 def tre_starts(boxes, k: int) -> list[int]:
-    """``k`` start frames, evenly spaced over the frames whose box is present (first: OPE's)."""
+    """``k`` start frames, evenly spaced over the frames with a box (the first: OPE's)."""
     if k < 1:
         raise ValueError(f"need k >= 1 start frames, got {k}")
-    present = np.flatnonzero(np.all(np.isfinite(np.asarray(boxes, dtype=np.float64)), axis=1))
+    finite = np.isfinite(np.asarray(boxes, dtype=np.float64))
+    present = np.flatnonzero(np.all(finite, axis=1))
     if present.size == 0:
         raise ValueError("no frame with a present target")
     return sorted({int(present[(i * present.size) // k]) for i in range(k)})
