@@ -11,6 +11,14 @@ from __future__ import annotations
 import sys
 
 
+def command_line(subcommand: str, module: str) -> str:
+    """This process's command line as a user types it, for run records: ``amnet-edu SUBCOMMAND
+    ...`` through this entry point, else ``python -m MODULE ...``."""
+    if sys.argv[1:2] == [subcommand]:
+        return " ".join(["amnet-edu", subcommand] + sys.argv[2:])
+    return " ".join([f"python -m {module}"] + sys.argv[1:])
+
+
 def _track(argv) -> int:
     import argparse
 

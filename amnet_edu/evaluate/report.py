@@ -180,8 +180,11 @@ def main(argv=None) -> int:
         print()
         print(format_vot_table(evaluate_vot(trackers, sequences)))
     if args.json:
+        from ..cli import command_line
+
         _write_json(args.json, results, tre, {"data": str(data), "sequences": [s.name for s in sequences],
-                                              "tre_starts": args.tre, "command": _command()})
+                                              "tre_starts": args.tre,
+                                              "command": command_line("evaluate", "amnet_edu.evaluate.report")})
         print(f"wrote {args.json}")
     if args.plots:
         from .plots import save_plots
@@ -189,13 +192,6 @@ def main(argv=None) -> int:
         for p in save_plots(results, args.plots):
             print(f"wrote {p}")
     return 0
-
-
-def _command() -> str:
-    """This command line as a user types it (``amnet-edu evaluate ...``)."""
-    if sys.argv[1:2] == ["evaluate"]:
-        return " ".join(["amnet-edu", "evaluate"] + sys.argv[2:])
-    return " ".join(["python -m amnet_edu.evaluate.report"] + sys.argv[1:])
 
 
 def _write_json(path, ope, tre, meta: dict) -> None:

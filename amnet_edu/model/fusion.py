@@ -32,12 +32,12 @@ class ConfidenceGate(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1))    # v
 
     @staticmethod
-    def features(o_a: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-        """``[p, q]`` per sample: [B, 2, 1, 1] (``q`` is 0 for a flat map)."""
+    def features(o_a: torch.Tensor) -> torch.Tensor:
+        """``[p, q]`` per sample: [B, 2, 1, 1]; ``q`` = the standardised map's peak."""
+        from .amnet import standardise  # imported here: amnet imports this module
+
         peak = o_a.amax((2, 3), keepdim=True)
-        mu = o_a.mean((2, 3), keepdim=True)
-        sd = o_a.std((2, 3), keepdim=True, unbiased=False)
-        return torch.cat([peak, (peak - mu) / (sd + eps)], dim=1)
+        return torch.cat([peak, standardise(o_a).amax((2, 3), keepdim=True)], dim=1)
 
     def forward(self, o_a: torch.Tensor) -> torch.Tensor:
         f = self.features(o_a)

@@ -25,13 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 from dataclasses import asdict
 
 import torch
 
 from ..checkpoint import load_checkpoint, save_checkpoint
+from ..cli import command_line
 from .sources import TRAIN_SEQUENCES, real_sources, synthetic_sources
 from .trainer import TrainConfig, train
 
@@ -162,7 +162,7 @@ def run(args) -> int:
                  freeze=tuple(n for n in args.freeze.split(",") if n))
     result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=weights)
     record = {
-        "command": " ".join(["amnet-edu", "train"] + sys.argv[2:]) if sys.argv[1:2] == ["train"] else " ".join(sys.argv),
+        "command": command_line("train", "amnet_edu.train"),
         "train_config": asdict(cfg), "profile": result["profile"], "synthetic_sequences": args.synthetic,
         "real_sequences": list(args.real), "real_weight": args.real_weight, "mix": mix, "recipe": args.recipe,
         "sources": len(sources),
