@@ -77,7 +77,7 @@ class RawMatcher(nn.Module):
         o = torch.cat([xcorr_fft(z[b:b + 1], x[b:b + 1]) for b in range(len(z))])
         o = o / o.abs().amax((1, 2, 3), keepdim=True).clamp_min(1e-6)
         out = torch.sigmoid(4 * o)
-        return (out, {"O_A": o}) if return_maps else out
+        return (out, {"O_A": o, "roi_features": z_t}) if return_maps else out
 
 
 class FlatResponse(RawMatcher):
@@ -274,3 +274,26 @@ def test_hann_window_keeps_the_box_still_on_a_flat_response():
     jumpy = Tracker(FlatResponse(cfg), TrackerConfig(window_influence=0.0), device="cpu")
     jumpy.init(f, box0)
     assert not np.allclose(jumpy.update(f), box0)
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_online_filter_geometry_and_zero_weight(weight):
+    """With weight 0 the online head changes nothing (the same boxes as without it); with
+    weight 1 the correlation filter alone, on the pixels, follows the moving square: its
+    label, learn position and map-to-grid geometry are right."""
+    from amnet_edu.boxes import iou
+
+    frames, gt = _square_sequence()
+    cfg = ModelConfig(name="test", template_size=16, roi_size=48)
+    base = TrackerConfig(scale_step=1.0, window_influence=0.0)
+    tr = Tracker(RawMatcher(cfg), TrackerConfig(**{**base.__dict__, "online": "dcf", "online_weight": weight,
+                                                   "online_rate": 0.1}), device="cpu")
+    boxes, _ = tr.track(frames, gt[0])
+    if weight == 0.0:
+        plain, _ = Tracker(RawMatcher(cfg), base, device="cpu").track(frames, gt[0])
+        assert np.array_equal(boxes, plain)
+    else:
+        assert iou(boxes, gt).min() > 0.6, iou(boxes, gt).round(2)
+    box, maps = tr.update(frames[-1], return_maps=True)
+    assert maps["online"].shape == maps["response"].shape
+    assert 0.0 <= maps["online"].min() and maps["online"].max() <= 1.0

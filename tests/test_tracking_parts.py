@@ -64,6 +64,13 @@ def test_strategy_and_estimator_names_are_checked():
         TrackerConfig(template="first")
     with pytest.raises(ValueError, match="scale estimator"):
         TrackerConfig(scale="siamfc")
+    with pytest.raises(ValueError, match="online head"):
+        TrackerConfig(online="mosse")
+    with pytest.raises(ValueError, match="online_weight"):
+        TrackerConfig(online="dcf", online_weight=1.5)
+    with pytest.raises(ValueError, match="online_rate"):
+        TrackerConfig(online="dcf", online_rate=0.0)
+    assert TrackerConfig.paper().online == "none"
 
 
 def test_pyramid_scale_choice_penalty_and_damping():
@@ -167,3 +174,74 @@ def test_paper_pyramid_moves_a_blobs_maximum_to_its_plateaus_edge():
     i, j = divmod(int(out.argmax()), 96)
     assert np.hypot(i - 47.5, j - 67.5) > 8
     assert (out > 0.5 * out.max()).sum() > 4 * 16 * 16      # the plateau: over 4x the blob's area
+
+
+def _smooth_features(C=4, R=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(1, C, R, R, generator=g)
+    # smoothed a little, so every frequency is not equally loud (like real features)
+    return torch.nn.functional.avg_pool2d(z, 3, 1, 1, count_include_pad=False)
+
+
+def test_correlation_filter_answers_its_label_and_moves_with_the_content():
+    from amnet_edu.tracking.online import CorrelationFilterHead
+
+    z = _smooth_features()
+    head = CorrelationFilterHead(lam=1e-6, sigma=0.2, window=False)
+    pos, size = (12.5, 20.5), 10.0             # the peak on pixel (row 20, col 12)
+    head.start(z, pos, size)
+    head.prepare(z)
+    r = head.response()[0]
+    # one frame, a tiny regulariser: the filter reproduces its label on its own features
+    assert torch.allclose(r, head.label(32, pos, size), atol=1e-3)
+    assert divmod(int(r.argmax()), 32) == (20, 12)
+    # content moved by (3, -5) pixels (circularly): the map moves with it, exactly
+    head.prepare(torch.roll(z, shifts=(3, -5), dims=(-2, -1)))
+    moved = head.response()[0]
+    assert torch.allclose(moved, torch.roll(r, shifts=(3, -5), dims=(-2, -1)), atol=1e-4)
+    assert divmod(int(moved.argmax()), 32) == (23, 7)
+
+
+def test_correlation_filter_running_average_and_batched_maps():
+    from amnet_edu.tracking.online import CorrelationFilterHead
+
+    z1, z2 = _smooth_features(seed=1), _smooth_features(seed=2)
+    # rate 1: learning on new features replaces the filter (the same as starting there)
+    a = CorrelationFilterHead(rate=1.0)
+    a.start(z1, (16, 16), 8.0)
+    a.prepare(torch.cat([z1, z2]))
+    a.learn(1, (10, 14), 8.0)
+    b = CorrelationFilterHead()
+    b.start(z2, (10, 14), 8.0)
+    a.prepare(z2)
+    b.prepare(z2)
+    assert torch.allclose(a.response(), b.response(), atol=1e-5)
+    # batched maps: one per ROI, each the map of that ROI alone
+    a.prepare(torch.cat([z1, z2]))
+    both = a.response()
+    a.prepare(z1)
+    assert both.shape == (2, 32, 32) and torch.allclose(both[0], a.response()[0], atol=1e-5)
+    # a slow rate keeps the first fit mostly: the map on z1 still peaks at its first position
+    c = CorrelationFilterHead(rate=0.1, window=False)
+    c.start(z1, (16.5, 16.5), 8.0)
+    c.prepare(z2)
+    c.learn(0, (5.5, 5.5), 8.0)
+    c.prepare(z1)
+    assert divmod(int(c.response()[0].argmax()), 32) == (16, 16)
+
+
+def test_online_head_errors():
+    from amnet_edu.tracking.online import CorrelationFilterHead, make_online_head
+
+    with pytest.raises(ValueError, match="online head"):
+        make_online_head("mosse")
+    with pytest.raises(ValueError, match="rate"):
+        CorrelationFilterHead(rate=0.0)
+    head = CorrelationFilterHead()
+    with pytest.raises(RuntimeError, match="start"):
+        head.response()
+    with pytest.raises(ValueError, match=r"\[1, C, R, R\]"):
+        head.start(_smooth_features().repeat(2, 1, 1, 1), (5, 5), 4.0)
+    with pytest.raises(ValueError, match="ROI features"):
+        head.prepare(torch.zeros(1, 4, 32, 30))
+    assert not make_online_head("none").active

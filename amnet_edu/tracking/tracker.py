@@ -23,13 +23,17 @@ chapter 6):
   confident one;
 * **scale**: the paper does not say how the box size is updated. A pluggable
   ``ScaleEstimator`` (``tracking.scale``) named by ``TrackerConfig.scale``: none, SiamFC's
-  pyramid of ROI scales, or our cheap template-scale search at the peak.
+  pyramid of ROI scales, or our cheap template-scale search at the peak;
+* **an online head** (``tracking.online``, ``TrackerConfig.online``): a correlation filter
+  fitted every frame on the ROI's appearance features, its map mixed into the score with
+  weight ``online_weight`` (the network's map keeps ``1 - online_weight``).
 
 ``TrackerConfig.paper()`` is the paper's loop as far as it is described (every-frame
-template, no window, no sub-cell refinement, no size update).
+template, no window, no sub-cell refinement, no size update, nothing learned online).
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -41,9 +45,10 @@ import torch
 from ..boxes import validate_box
 from ..device import default_device, keep_freed_memory
 from ..frames import read_frame, to_rgb
-from ..model.amnet import cell_to_roi
+from ..model.amnet import cell_to_roi, to_response_grid
 from ..checkpoint import load_checkpoint, pretrained_path
 from .crops import channel_means, crop_square, template_side
+from .online import make_online_head
 from .scale import make_scale_estimator
 from .template import make_template_strategy
 
@@ -77,8 +82,12 @@ class TrackerConfig:
     scale_lr: float = 0.5           # how far the size moves towards the best scale each frame
     scale_radius: int = 0           # template search: cells around the peak scored (0: the peak)
     min_size: float = 4.0           # smallest box side in pixels
+    online: str = "none"            # online head: none, dcf (a correlation filter, tracking.online)
+    online_weight: float = 0.3      # its map's share of the score (the network's: 1 - this)
+    online_rate: float = 0.02       # how fast it follows the target (its running average's rate)
 
     def __post_init__(self):
+        from .online import ONLINE_HEADS
         from .scale import SCALE_ESTIMATORS
         from .template import TEMPLATE_STRATEGIES
 
@@ -86,12 +95,18 @@ class TrackerConfig:
             raise ValueError(f"unknown template strategy {self.template!r}; choose one of {sorted(TEMPLATE_STRATEGIES)}")
         if self.scale not in SCALE_ESTIMATORS:
             raise ValueError(f"unknown scale estimator {self.scale!r}; choose one of {sorted(SCALE_ESTIMATORS)}")
+        if self.online not in ONLINE_HEADS:
+            raise ValueError(f"unknown online head {self.online!r}; choose one of {sorted(ONLINE_HEADS)}")
+        if not 0.0 <= self.online_weight <= 1.0:
+            raise ValueError(f"online_weight must be in [0, 1], got {self.online_weight}")
+        if not 0.0 < self.online_rate <= 1.0:
+            raise ValueError(f"online_rate must be in (0, 1], got {self.online_rate}")
 
     @classmethod
     def paper(cls, **changes) -> "TrackerConfig":
         """The paper's loop: every-frame template, plain arg max, no window, no size update."""
         return cls(**{"window_influence": 0.0, "subcell": False, "template": "paper", "scale": "none",
-                      "scale_step": 1.0, **changes})
+                      "scale_step": 1.0, "online": "none", **changes})
 
 
 class _ScaleContext:
@@ -167,9 +182,15 @@ class Tracker:
         T = self.cfg.template_size
         self._anchor_patch = crop_square(frame, tuple(self._center), template_side(w, h, tc.context), T,
                                          self._prev_mean)
+        self._online = make_online_head(tc.online, tc.online_rate)
         with torch.inference_mode():
             self._anchor_x = _to_tensor(self._anchor_patch, self.device)
             self._template.start(self.model.anet.backbone(self._anchor_x))
+            if self._online.active:  # the first ROI, centred on the given box: the filter's first fit
+                R = self.cfg.roi_size
+                S = tc.roi_factor * template_side(w, h, tc.context)
+                roi = _to_tensor(crop_square(frame, tuple(self._center), S, R, self._prev_mean), self.device)
+                self._online.start(self.model.anet.backbone(roi), (R / 2, R / 2), math.sqrt(w * h) * R / S)
         H = self.cfg.response_size
         hann = np.hanning(H + 2)[1:-1]
         self._window = np.outer(hann, hann)
@@ -183,8 +204,8 @@ class Tracker:
         (the network's output map), ``"score"`` (after the window), the crops ``"template"``
         (the one cut at the state of frame t-1, or the anchor's when the strategy never cuts
         one), ``"roi"``, ``"roi_prev"``, ``"peak"`` (fractional cell ``(i, j)``) and ``"scale"``
-        (the ROI scale factor the peak was found at). With a pyramid scale search the maps are
-        those of the chosen scale.
+        (the ROI scale factor the peak was found at); with an online head, ``"online"`` (its map
+        on the response grid). With a pyramid scale search the maps are those of the chosen scale.
         """
         if self._prev is None:
             raise RuntimeError("call init(frame, box) before update(frame)")
@@ -218,12 +239,19 @@ class Tracker:
             z_prev = torch.cat([_to_tensor(p, dev) for p in prev_patches])
         else:  # ANet-only: z_{t-1} is not looked at; pass z_t for the shape check
             prev_patches, z_prev = [None] * n, z_t
-        want_maps = return_maps or self._scale.needs_maps
+        online = self._online
+        want_maps = return_maps or self._scale.needs_maps or online.active
         result = self.model(z_t, z_prev, x.expand(n, -1, -1, -1), return_maps=want_maps,
                             template_features=self._prepared)
         out, maps = result if want_maps else (result, None)
         responses = out[:, 0].float().cpu().numpy()
-        scores = (1 - tc.window_influence) * responses + tc.window_influence * self._window
+        scores = responses
+        if online.active:  # the filter's map on the response grid, clipped to the network's (0, 1)
+            online.prepare(maps["roi_features"])
+            online_maps = to_response_grid(online.response()[:, None], T)[:, 0].clamp(0, 1).float().cpu().numpy()
+            w_on = tc.online_weight
+            scores = (1 - w_on) * responses + w_on * online_maps
+        scores = (1 - tc.window_influence) * scores + tc.window_influence * self._window
         k, i, j = self._scale.choose(scores)
         di, dj = _parabola(scores[k], i, j) if tc.subcell else (0.0, 0.0)
         pi, pj = i + di, j + dj
@@ -232,6 +260,8 @@ class Tracker:
         Sk = S * factors[k]
         kk = Sk / R
         new_center = np.array([c[0] - Sk / 2 + xr * kk, c[1] - Sk / 2 + yr * kk])
+        if online.active:  # learn the target where it was found, in the chosen ROI's pixels
+            online.learn(k, (xr, yr), math.sqrt(w * h) * R / Sk)
         self._size = self._scale.new_size(self._size, k, _ScaleContext(self, maps, i, j, c, s, cut.get("features")))
         self._confidence = float(responses[k].max())
         Hf, Wf = frame.shape[:2]
@@ -247,6 +277,8 @@ class Tracker:
                     "roi_prev": prev_patches[k], "peak": (float(pi), float(pj)), "scale": float(factors[k])}
         if "O_M_grid" in maps:
             out_maps["O_M"] = maps["O_M_grid"][k, 0].float().cpu().numpy()
+        if online.active:
+            out_maps["online"] = online_maps[k]
         return box, out_maps
 
     def track(self, frames: Iterable, box) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,157 @@
+"""Online heads (ours, beyond the paper): a discriminative model learned *while* tracking.
+
+AMNet's appearance stream matches a fixed template: it learns nothing about the background
+of the sequence at hand, so a patch that resembles the template (a parked car next to a
+moving one, the building behind a walking couple when the camera pans) can win the maximum
+and keep it. Correlation-filter trackers (MOSSE, DSST, CSRT) do the opposite: every frame
+they fit a linear filter that answers 1 on the target and 0 on the background *around it*,
+so what surrounds the target is learned as a negative. ``CorrelationFilterHead`` fits such
+a filter on ANet's own ROI features (the backbone's 190 channels, already computed for the
+correlation, no second backbone pass) and its map is mixed into the tracker's score
+(``TrackerConfig.online = "dcf"``, weight ``online_weight``).
+
+The filter (the multi-channel closed form of MOSSE/DSST, Bolme et al. CVPR 2010; Danelljan et
+al. BMVC 2014), in the Fourier domain (hats), for ROI features ``Z_c`` [R, R] windowed by a
+Hann window, a Gaussian label ``y`` peaked at the target's ROI position ``p``, and a running
+average of rate ``eta`` over frames::
+
+    A_c <- (1 - eta) A_c + eta conj(Y) Z_c,       B <- (1 - eta) B + eta sum_c |Z_c|^2
+    r    = IFFT( sum_c conj(A_c) Z'_c / (B + lambda) )          (the map on new features Z')
+
+``lambda = lam * mean(B)`` (relative, so the features' scale does not matter). For one frame
+(``eta = 1``) and ``Z' = Z``, ``r = IFFT(Y B / (B + lambda))``, which tends to the label ``y``
+as ``lambda -> 0``; for ``Z'`` the same features moved by ``d`` pixels, ``r`` is the label
+moved by ``d``: its peak is where the target now is in the ROI (both tested). The ROI is
+recentred on the target every frame, and a filter learned with the label at the target's
+position in *its* ROI answers at the target's position in the next one: the running average
+stays consistent from frame to frame.
+
+Shapes: features [1, C, R, R] (the ROI's), maps [R, R] on the ROI pixel grid (pixel ``k``
+centred at ``k + 0.5``, as ``model.amnet.to_response_grid`` expects).
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["OnlineHead", "CorrelationFilterHead", "ONLINE_HEADS", "make_online_head"]
+
+
+class OnlineHead:
+    """``start(features, pos, size)`` once, then per frame ``prepare(features)``, ``response()``
+    and ``learn(k, pos, size)``. ``features``: the ROI features [n, C, R, R] of the frame (``n``
+    ROI scales; ``start`` takes one); ``response()``: the head's maps [n, R, R] for them;
+    ``learn`` fits the head to ROI ``k`` of the prepared features, with the target at ROI
+    position ``pos = (x, y)`` (pixels) and of side ``size`` ROI pixels (``sqrt(w h)``)."""
+
+    active = True
+
+    def start(self, features: torch.Tensor, pos, size: float) -> None:
+        raise NotImplementedError
+
+    def prepare(self, features: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def response(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def learn(self, k: int, pos, size: float) -> None:
+        raise NotImplementedError
+
+
+class NoHead(OnlineHead):
+    """``online="none"`` (the paper): nothing is learned while tracking."""
+
+    active = False
+
+    def start(self, features, pos, size):
+        pass
+
+    def prepare(self, features):
+        pass
+
+    def learn(self, k, pos, size):
+        pass
+
+
+class CorrelationFilterHead(OnlineHead):
+    """The multi-channel correlation filter of the module docstring.
+
+    ``rate``: ``eta``, how fast the filter forgets (0 < rate <= 1); ``lam``: the regulariser
+    relative to the mean spectral energy; ``sigma``: the label's standard deviation as a fraction
+    of the target's side (at least one pixel); ``window``: Hann-window the features before the
+    transform (without it the circular correlation wraps the ROI's borders onto each other).
+    """
+
+    def __init__(self, rate: float = 0.02, lam: float = 1e-2, sigma: float = 0.1, window: bool = True):
+        if not 0.0 < rate <= 1.0:
+            raise ValueError(f"online rate must be in (0, 1], got {rate}")
+        if lam <= 0 or sigma <= 0:
+            raise ValueError(f"lam and sigma must be positive, got {lam} and {sigma}")
+        self.rate, self.lam, self.sigma, self.window = float(rate), float(lam), float(sigma), bool(window)
+        self._A = self._B = self._Z = None
+
+    def _spectrum(self, features: torch.Tensor) -> torch.Tensor:
+        if features.dim() != 4 or features.shape[-1] != features.shape[-2]:
+            raise ValueError(f"expected ROI features [n, C, R, R], got {tuple(features.shape)}")
+        z = features.float()
+        if self.window:
+            R = z.shape[-1]
+            if getattr(self, "_hann", None) is None or self._hann.shape[-1] != R:
+                h = torch.hann_window(R + 2, periodic=False, dtype=z.dtype, device=z.device)[1:-1]
+                self._hann = h[:, None] * h[None, :]
+            z = z * self._hann
+        return torch.fft.rfft2(z)                                          # [n, C, R, R//2+1]
+
+    def label(self, R: int, pos, size: float, device=None) -> torch.Tensor:
+        """The Gaussian label ``y`` [R, R] peaked at ``pos = (x, y)``, wrapped circularly."""
+        sig = max(self.sigma * float(size), 1.0)
+        c = torch.arange(R, dtype=torch.float32, device=device) + 0.5
+        dx = torch.remainder(c - float(pos[0]) + R / 2, R) - R / 2
+        dy = torch.remainder(c - float(pos[1]) + R / 2, R) - R / 2
+        return torch.exp(-(dy[:, None] ** 2 + dx[None, :] ** 2) / (2 * sig * sig))
+
+    def start(self, features, pos, size):
+        if features.dim() != 4 or features.shape[0] != 1:
+            raise ValueError(f"start() takes one ROI's features [1, C, R, R], got {tuple(features.shape)}")
+        self._A = None
+        self.prepare(features)
+        self._fit(0, pos, size, 1.0)
+
+    def prepare(self, features):
+        self._Z = self._spectrum(features)
+
+    def response(self) -> torch.Tensor:
+        if self._A is None or self._Z is None:
+            raise RuntimeError("call start(...) and prepare(features) before response()")
+        R = self._Z.shape[-2]
+        lam = self.lam * self._B.mean()
+        num = (self._A.conj() * self._Z).sum(1)                                  # [n, R, R//2+1]
+        return torch.fft.irfft2(num / (self._B + lam), s=(R, R))
+
+    def learn(self, k, pos, size):
+        self._fit(k, pos, size, self.rate)
+
+    def _fit(self, k, pos, size, rate):
+        Z = self._Z[k]
+        R = Z.shape[-2]
+        Y = torch.fft.rfft2(self.label(R, pos, size, Z.device))
+        A = Y.conj()[None] * Z
+        B = (Z.real.square() + Z.imag.square()).sum(0)
+        if self._A is None or rate >= 1.0:
+            self._A, self._B = A, B
+        else:
+            self._A.mul_(1.0 - rate).add_(A, alpha=rate)
+            self._B.mul_(1.0 - rate).add_(B, alpha=rate)
+
+
+ONLINE_HEADS = {"none": NoHead, "dcf": CorrelationFilterHead}
+
+
+def make_online_head(name: str, rate: float = 0.02) -> OnlineHead:
+    """The online head called ``name`` (``ONLINE_HEADS``), with its learning rate."""
+    try:
+        cls = ONLINE_HEADS[name]
+    except KeyError:
+        raise ValueError(f"unknown online head {name!r}; choose one of {sorted(ONLINE_HEADS)}") from None
+    return cls() if cls is NoHead else cls(rate=rate)
+
