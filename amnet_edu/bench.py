@@ -5,8 +5,9 @@ whole AMNet and ANet-only, the direct / FFT cross-correlation time ratio, and a 
 timed in the same run: Table 1's six convolutions as a plain stack, nothing else
 (``bare_backbone``), with AMNet's forward as a multiple of it (a ratio, so it carries from one
 machine to another better than milliseconds do). Then the end-to-end tracking speed (crops +
-network + peak search) of AMNet at both profiles, ANet-only and OpenCV's CSRT on the same frames,
-interleaved round by round (``side_by_side_fps``), and training throughput (``training_throughput``:
+network + online head + peak search) of AMNet at both profiles, ANet-only and OpenCV's CSRT on the
+same frames, each network also without the online head (``:online=none``), interleaved round by
+round (``side_by_side_fps``), and training throughput (``training_throughput``:
 samples per second of whole optimiser steps, data loading included). A benchmark, not a test: the
 figures depend on the machine and on what else runs on it.
 """
@@ -167,15 +168,19 @@ def _frames(frames: int, sequence=None):
 
 
 def _tracker(name: str, device="cpu"):
-    """``"amnet/cpu"``, ``"anet/paper"``, ... (random weights: speed does not depend on them) or
-    an OpenCV kind (``"CSRT"``)."""
+    """``"amnet/cpu"``, ``"anet/paper"``, ... (random weights: speed does not depend on them), with
+    ``TrackerConfig`` changes after a colon (``"amnet/cpu:online=none"``), or an OpenCV kind
+    (``"CSRT"``)."""
     from .evaluate.opencv_trackers import OPENCV_KINDS, OpenCVTracker
-    from .tracking import Tracker
+    from .evaluate.tune import parse_setting
+    from .tracking import Tracker, TrackerConfig
 
     if name in OPENCV_KINDS:
         return OpenCVTracker(name)
-    kind, _, profile = name.partition("/")
-    return Tracker(build_model(kind, bench_config(profile or "cpu"), seed=0), device=device)
+    spec, _, changes = name.partition(":")
+    kind, _, profile = spec.partition("/")
+    config = TrackerConfig(**{k: v[0] for k, v in (parse_setting(c) for c in changes.split(",") if c)})
+    return Tracker(build_model(kind, bench_config(profile or "cpu"), seed=0), config=config, device=device)
 
 
 def tracking_fps(kind: str, profile: str, frames: int = 60, device="cpu") -> float:
@@ -267,7 +272,8 @@ def main(argv=None) -> int:
             ms = results[p][f"  xcorr: {part}"]
             cells.append(f"{costs[p][part]['gflop'] / ms * 1e3:.1f} | {costs[p][part]['mb'] / ms:.1f}")
         print(f"| {part} | " + " | ".join(cells) + " |")
-    names = [f"{k}/{p}" for p in a.profiles for k in ("amnet", "anet")] + ["CSRT"]
+    # the default loop (with the online head) and, beside it, the loop without it
+    names = [f"{k}/{p}{o}" for p in a.profiles for k in ("amnet", "anet") for o in ("", ":online=none")] + ["CSRT"]
     fps = side_by_side_fps(names, a.frames, a.rounds, a.sequence, a.device)
     where = a.sequence or "a generated 240x320 sequence"
     print(f"\ntracking, end to end, {a.frames} frames of {where}, {a.rounds} interleaved rounds (median FPS)")

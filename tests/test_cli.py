@@ -61,7 +61,7 @@ def test_bench_prints_ratios_side_by_side_speeds_and_training_throughput(capsys)
     out = capsys.readouterr().out
     assert "| **AMNet / bare backbone** |" in out and "| bare Table-1 backbone (ROI) |" in out
     assert "| ROI transform |" in out and "cpu GFLOP/s" in out
-    for row in ("| amnet/cpu |", "| anet/cpu |", "| CSRT | "):
+    for row in ("| amnet/cpu |", "| anet/cpu |", "| amnet/cpu:online=none |", "| CSRT | "):
         assert row in out
     assert out.split("| CSRT |")[1].splitlines()[0].endswith("| 1.00x |")      # CSRT against itself
     assert "samples/s" in out

@@ -268,10 +268,11 @@ def test_hann_window_keeps_the_box_still_on_a_flat_response():
     f = np.random.default_rng(2).integers(0, 255, (120, 160, 3), dtype=np.uint8)
     cfg = ModelConfig(name="test", template_size=16, roi_size=48)
     box0 = (60.0, 40.0, 20.0, 20.0)
-    still = Tracker(FlatResponse(cfg), TrackerConfig(), device="cpu")
+    # (no online head: its map would not be flat; this test is about the window alone)
+    still = Tracker(FlatResponse(cfg), TrackerConfig(online="none"), device="cpu")
     still.init(f, box0)
     assert np.allclose(still.update(f), box0)
-    jumpy = Tracker(FlatResponse(cfg), TrackerConfig(window_influence=0.0), device="cpu")
+    jumpy = Tracker(FlatResponse(cfg), TrackerConfig(window_influence=0.0, online="none"), device="cpu")
     jumpy.init(f, box0)
     assert not np.allclose(jumpy.update(f), box0)
 
@@ -285,7 +286,7 @@ def test_online_filter_geometry_and_zero_weight(weight):
 
     frames, gt = _square_sequence()
     cfg = ModelConfig(name="test", template_size=16, roi_size=48)
-    base = TrackerConfig(scale_step=1.0, window_influence=0.0)
+    base = TrackerConfig(scale_step=1.0, window_influence=0.0, online="none")
     tr = Tracker(RawMatcher(cfg), TrackerConfig(**{**base.__dict__, "online": "dcf", "online_weight": weight,
                                                    "online_rate": 0.1}), device="cpu")
     boxes, _ = tr.track(frames, gt[0])
@@ -297,3 +298,12 @@ def test_online_filter_geometry_and_zero_weight(weight):
     box, maps = tr.update(frames[-1], return_maps=True)
     assert maps["online"].shape == maps["response"].shape
     assert 0.0 <= maps["online"].min() and maps["online"].max() <= 1.0
+
+
+def test_online_head_needs_the_models_roi_features():
+    f = np.random.default_rng(3).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    cfg = ModelConfig(name="test", template_size=16, roi_size=48)
+    tr = Tracker(FlatResponse(cfg), TrackerConfig(online="dcf"), device="cpu")
+    tr.init(f, (60.0, 40.0, 20.0, 20.0))
+    with pytest.raises(ValueError, match="roi_features"):
+        tr.update(f)

@@ -7,27 +7,28 @@ and keep it. Correlation-filter trackers (MOSSE, DSST, CSRT) do the opposite: ev
 they fit a linear filter that answers 1 on the target and 0 on the background *around it*,
 so what surrounds the target is learned as a negative. ``CorrelationFilterHead`` fits such
 a filter on ANet's own ROI features (the backbone's 190 channels, already computed for the
-correlation, no second backbone pass) and its map is mixed into the tracker's score
+correlation: no second backbone pass) and its map is mixed into the tracker's score
 (``TrackerConfig.online = "dcf"``, weight ``online_weight``).
 
-The filter (the multi-channel closed form of MOSSE/DSST, Bolme et al. CVPR 2010; Danelljan et
-al. BMVC 2014), in the Fourier domain (hats), for ROI features ``Z_c`` [R, R] windowed by a
-Hann window, a Gaussian label ``y`` peaked at the target's ROI position ``p``, and a running
-average of rate ``eta`` over frames::
+The filter (the multi-channel closed form of MOSSE/DSST, Bolme et al. CVPR 2010; Danelljan
+et al. BMVC 2014), in the Fourier domain (hats), for ROI features ``Z_c`` [R, R] windowed by
+a Hann window, a Gaussian label ``y`` peaked at the target's ROI position ``p``, and a
+running average of rate ``eta`` over frames::
 
-    A_c <- (1 - eta) A_c + eta conj(Y) Z_c,       B <- (1 - eta) B + eta sum_c |Z_c|^2
-    r    = IFFT( sum_c conj(A_c) Z'_c / (B + lambda) )          (the map on new features Z')
+    A_c <- (1 - eta) A_c + eta conj(Y) Z_c,    B <- (1 - eta) B + eta sum_c |Z_c|^2
+    r    = IFFT( sum_c conj(A_c) Z'_c / (B + lambda) )      (the map on new features Z')
 
-``lambda = lam * mean(B)`` (relative, so the features' scale does not matter). For one frame
-(``eta = 1``) and ``Z' = Z``, ``r = IFFT(Y B / (B + lambda))``, which tends to the label ``y``
-as ``lambda -> 0``; for ``Z'`` the same features moved by ``d`` pixels, ``r`` is the label
-moved by ``d``: its peak is where the target now is in the ROI (both tested). The ROI is
-recentred on the target every frame, and a filter learned with the label at the target's
-position in *its* ROI answers at the target's position in the next one: the running average
-stays consistent from frame to frame.
+``lambda = lam * mean(B)`` (relative, so the features' scale does not matter). For one
+frame (``eta = 1``) and ``Z' = Z``, ``r = IFFT(Y B / (B + lambda))``, which tends to the
+label ``y`` as ``lambda -> 0``; for ``Z'`` the same features moved by ``d`` pixels, ``r`` is
+the label moved by ``d``: its peak is where the target now is in the ROI (both tested). The
+ROI is recentred on the target every frame, and a filter learned with the label at the
+target's position in *its* ROI answers at the target's position in the next one: the
+running average stays consistent from frame to frame.
 
-Shapes: features [1, C, R, R] (the ROI's), maps [R, R] on the ROI pixel grid (pixel ``k``
-centred at ``k + 0.5``, as ``model.amnet.to_response_grid`` expects).
+Shapes: features [n, C, R, R] (``n`` ROIs, e.g. the scales of a pyramid), maps [n, R, R] on
+the ROI pixel grid (pixel ``k`` centred at ``k + 0.5``, as ``model.amnet.to_response_grid``
+expects).
 """
 from __future__ import annotations
 
@@ -37,11 +38,11 @@ __all__ = ["OnlineHead", "CorrelationFilterHead", "ONLINE_HEADS", "make_online_h
 
 
 class OnlineHead:
-    """``start(features, pos, size)`` once, then per frame ``prepare(features)``, ``response()``
-    and ``learn(k, pos, size)``. ``features``: the ROI features [n, C, R, R] of the frame (``n``
-    ROI scales; ``start`` takes one); ``response()``: the head's maps [n, R, R] for them;
-    ``learn`` fits the head to ROI ``k`` of the prepared features, with the target at ROI
-    position ``pos = (x, y)`` (pixels) and of side ``size`` ROI pixels (``sqrt(w h)``)."""
+    """``start(features, pos, size)`` once, then per frame ``prepare(features)``,
+    ``response()`` and ``learn(k, pos, size)``. ``features``: the frame's ROI features
+    [n, C, R, R] (``n`` ROI scales; ``start`` takes one); ``response()``: the head's maps
+    [n, R, R] for them; ``learn`` fits the head to ROI ``k`` of the prepared features, with
+    the target at ROI position ``pos = (x, y)`` (pixels), of side ``size`` ROI pixels."""
 
     active = True
 
@@ -77,18 +78,20 @@ class CorrelationFilterHead(OnlineHead):
     """The multi-channel correlation filter of the module docstring.
 
     ``rate``: ``eta``, how fast the filter forgets (0 < rate <= 1); ``lam``: the regulariser
-    relative to the mean spectral energy; ``sigma``: the label's standard deviation as a fraction
-    of the target's side (at least one pixel); ``window``: Hann-window the features before the
-    transform (without it the circular correlation wraps the ROI's borders onto each other).
+    relative to the mean spectral energy; ``sigma``: the label's standard deviation as a
+    fraction of the target's side (at least one pixel); ``window``: Hann-window the features
+    before the transform (without it the circular correlation wraps the ROI's borders onto
+    each other).
     """
 
-    def __init__(self, rate: float = 0.02, lam: float = 1e-2, sigma: float = 0.1, window: bool = True):
+    def __init__(self, rate: float = 0.02, lam: float = 1e-2, sigma: float = 0.1,
+                 window: bool = True):
         if not 0.0 < rate <= 1.0:
             raise ValueError(f"online rate must be in (0, 1], got {rate}")
         if lam <= 0 or sigma <= 0:
             raise ValueError(f"lam and sigma must be positive, got {lam} and {sigma}")
         self.rate, self.lam, self.sigma, self.window = float(rate), float(lam), float(sigma), bool(window)
-        self._A = self._B = self._Z = None
+        self._Ac = self._B = self._Z = None
 
     def _spectrum(self, features: torch.Tensor) -> torch.Tensor:
         if features.dim() != 4 or features.shape[-1] != features.shape[-2]:
@@ -100,7 +103,7 @@ class CorrelationFilterHead(OnlineHead):
                 h = torch.hann_window(R + 2, periodic=False, dtype=z.dtype, device=z.device)[1:-1]
                 self._hann = h[:, None] * h[None, :]
             z = z * self._hann
-        return torch.fft.rfft2(z)                                          # [n, C, R, R//2+1]
+        return torch.fft.rfft2(z)                                   # [n, C, R, R//2+1]
 
     def label(self, R: int, pos, size: float, device=None) -> torch.Tensor:
         """The Gaussian label ``y`` [R, R] peaked at ``pos = (x, y)``, wrapped circularly."""
@@ -113,7 +116,7 @@ class CorrelationFilterHead(OnlineHead):
     def start(self, features, pos, size):
         if features.dim() != 4 or features.shape[0] != 1:
             raise ValueError(f"start() takes one ROI's features [1, C, R, R], got {tuple(features.shape)}")
-        self._A = None
+        self._Ac = None
         self.prepare(features)
         self._fit(0, pos, size, 1.0)
 
@@ -121,11 +124,11 @@ class CorrelationFilterHead(OnlineHead):
         self._Z = self._spectrum(features)
 
     def response(self) -> torch.Tensor:
-        if self._A is None or self._Z is None:
+        if self._Ac is None or self._Z is None:
             raise RuntimeError("call start(...) and prepare(features) before response()")
         R = self._Z.shape[-2]
         lam = self.lam * self._B.mean()
-        num = (self._A.conj() * self._Z).sum(1)                                  # [n, R, R//2+1]
+        num = (self._Ac * self._Z).sum(1)                              # [n, R, R//2+1]
         return torch.fft.irfft2(num / (self._B + lam), s=(R, R))
 
     def learn(self, k, pos, size):
@@ -135,12 +138,14 @@ class CorrelationFilterHead(OnlineHead):
         Z = self._Z[k]
         R = Z.shape[-2]
         Y = torch.fft.rfft2(self.label(R, pos, size, Z.device))
-        A = Y.conj()[None] * Z
-        B = (Z.real.square() + Z.imag.square()).sum(0)
-        if self._A is None or rate >= 1.0:
-            self._A, self._B = A, B
+        # kept as conj(A) = Y conj(Z) (the same numbers, conjugated exactly), so
+        # that the map needs no conjugated copy of it
+        Ac = Y[None] * Z.conj()
+        B = torch.view_as_real(Z).square().sum(-1).sum(0)            # sum_c |Z_c|^2
+        if self._Ac is None or rate >= 1.0:
+            self._Ac, self._B = Ac, B
         else:
-            self._A.mul_(1.0 - rate).add_(A, alpha=rate)
+            self._Ac.mul_(1.0 - rate).add_(Ac, alpha=rate)
             self._B.mul_(1.0 - rate).add_(B, alpha=rate)
 
 

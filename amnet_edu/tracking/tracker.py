@@ -82,7 +82,8 @@ class TrackerConfig:
     scale_lr: float = 0.5           # how far the size moves towards the best scale each frame
     scale_radius: int = 0           # template search: cells around the peak scored (0: the peak)
     min_size: float = 4.0           # smallest box side in pixels
-    online: str = "none"            # online head: none, dcf (a correlation filter, tracking.online)
+    online: str = "dcf"             # online head: none, dcf (a correlation filter, tracking.online;
+                                    # chosen on the val split by TRE, the book's chapter 6)
     online_weight: float = 0.3      # its map's share of the score (the network's: 1 - this)
     online_rate: float = 0.02       # how fast it follows the target (its running average's rate)
 
@@ -247,6 +248,9 @@ class Tracker:
         responses = out[:, 0].float().cpu().numpy()
         scores = responses
         if online.active:  # the filter's map on the response grid, clipped to the network's (0, 1)
+            if "roi_features" not in maps:
+                raise ValueError("the online head needs the model's ROI features (maps['roi_features'] with "
+                                 "return_maps=True); use TrackerConfig(online='none') for this model")
             online.prepare(maps["roi_features"])
             online_maps = to_response_grid(online.response()[:, None], T)[:, 0].clamp(0, 1).float().cpu().numpy()
             w_on = tc.online_weight
