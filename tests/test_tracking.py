@@ -277,8 +277,8 @@ def test_hann_window_keeps_the_box_still_on_a_flat_response():
     assert not np.allclose(jumpy.update(f), box0)
 
 
-@pytest.mark.parametrize("weight", [0.0, 1.0])
-def test_online_filter_geometry_and_zero_weight(weight):
+@pytest.mark.parametrize("weight, cell", [(0.0, 1), (1.0, 1), (1.0, 2)])
+def test_online_filter_geometry_and_zero_weight(weight, cell):
     """With weight 0 the online head changes nothing (the same boxes as without it); with
     weight 1 the correlation filter alone, on the pixels, follows the moving square: its
     label, learn position and map-to-grid geometry are right."""
@@ -288,7 +288,7 @@ def test_online_filter_geometry_and_zero_weight(weight):
     cfg = ModelConfig(name="test", template_size=16, roi_size=48)
     base = TrackerConfig(scale_step=1.0, window_influence=0.0, online="none")
     tr = Tracker(RawMatcher(cfg), TrackerConfig(**{**base.__dict__, "online": "dcf", "online_weight": weight,
-                                                   "online_rate": 0.1}), device="cpu")
+                                                   "online_rate": 0.1, "online_cell": cell}), device="cpu")
     boxes, _ = tr.track(frames, gt[0])
     if weight == 0.0:
         plain, _ = Tracker(RawMatcher(cfg), base, device="cpu").track(frames, gt[0])

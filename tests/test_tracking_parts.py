@@ -245,3 +245,26 @@ def test_online_head_errors():
     with pytest.raises(ValueError, match="ROI features"):
         head.prepare(torch.zeros(1, 4, 32, 30))
     assert not make_online_head("none").active
+
+
+def test_correlation_filter_on_feature_cells_peaks_at_the_target_pixel():
+    from amnet_edu.tracking.online import CorrelationFilterHead
+
+    z = _smooth_features(R=32)
+    head = CorrelationFilterHead(lam=1e-6, sigma=0.2, window=False, cell=2)
+    head.start(z, (12.0, 20.0), 10.0)          # a cell corner: cells (row 9/10, col 5/6) meet
+    head.prepare(z)
+    r = head.response()[0]
+    assert r.shape == (32, 32)                 # resampled back to the ROI's pixels
+    assert divmod(int(r.argmax()), 32) in {(19, 11), (19, 12), (20, 11), (20, 12)}
+    # content moved by whole cells moves the map by as many pixels (away from the border,
+    # where the resampling clamps instead of wrapping)
+    head.prepare(torch.roll(z, shifts=(4, -6), dims=(-2, -1)))
+    moved = head.response()[0]
+    rolled = torch.roll(r, shifts=(4, -6), dims=(-2, -1))
+    assert torch.allclose(moved[2:-2, 2:-2], rolled[2:-2, 2:-2], atol=1e-4)
+    assert int(moved.argmax()) == int(rolled.argmax())
+    with pytest.raises(ValueError, match="multiple of the cell"):
+        CorrelationFilterHead(cell=3).start(z, (12, 20), 10.0)
+    with pytest.raises(ValueError, match="cell"):
+        CorrelationFilterHead(cell=0)

@@ -79,24 +79,33 @@ class CorrelationFilterHead(OnlineHead):
 
     ``rate``: ``eta``, how fast the filter forgets (0 < rate <= 1); ``lam``: the regulariser
     relative to the mean spectral energy; ``sigma``: the label's standard deviation as a
-    fraction of the target's side (at least one pixel); ``window``: Hann-window the features
+    fraction of the target's side (at least one cell); ``window``: Hann-window the features
     before the transform (without it the circular correlation wraps the ROI's borders onto
-    each other).
+    each other); ``cell``: the filter works on ``cell x cell`` averages of the features (as
+    DSST's HOG cells), ``cell**2`` times fewer frequencies, and its map is resampled
+    (bilinear) back to the ROI's pixels.
     """
 
     def __init__(self, rate: float = 0.02, lam: float = 1e-2, sigma: float = 0.1,
-                 window: bool = True):
+                 window: bool = True, cell: int = 1):
         if not 0.0 < rate <= 1.0:
             raise ValueError(f"online rate must be in (0, 1], got {rate}")
         if lam <= 0 or sigma <= 0:
             raise ValueError(f"lam and sigma must be positive, got {lam} and {sigma}")
-        self.rate, self.lam, self.sigma, self.window = float(rate), float(lam), float(sigma), bool(window)
+        if int(cell) != cell or cell < 1:
+            raise ValueError(f"online cell must be a positive integer, got {cell}")
+        self.rate, self.lam, self.sigma = float(rate), float(lam), float(sigma)
+        self.window, self.cell = bool(window), int(cell)
         self._Ac = self._B = self._Z = None
 
     def _spectrum(self, features: torch.Tensor) -> torch.Tensor:
         if features.dim() != 4 or features.shape[-1] != features.shape[-2]:
             raise ValueError(f"expected ROI features [n, C, R, R], got {tuple(features.shape)}")
         z = features.float()
+        if self.cell > 1:
+            if z.shape[-1] % self.cell:
+                raise ValueError(f"ROI side {z.shape[-1]} is not a multiple of the cell {self.cell}")
+            z = torch.nn.functional.avg_pool2d(z, self.cell)
         if self.window:
             R = z.shape[-1]
             if getattr(self, "_hann", None) is None or self._hann.shape[-1] != R:
@@ -129,15 +138,21 @@ class CorrelationFilterHead(OnlineHead):
         R = self._Z.shape[-2]
         lam = self.lam * self._B.mean()
         num = (self._Ac * self._Z).sum(1)                              # [n, R, R//2+1]
-        return torch.fft.irfft2(num / (self._B + lam), s=(R, R))
+        r = torch.fft.irfft2(num / (self._B + lam), s=(R, R))
+        if self.cell == 1:
+            return r
+        # cell k's centre is at pixel (k + 0.5) cell: align_corners=False maps it there
+        up = torch.nn.functional.interpolate(
+            r[:, None], scale_factor=self.cell, mode="bilinear", align_corners=False)
+        return up[:, 0]
 
     def learn(self, k, pos, size):
         self._fit(k, pos, size, self.rate)
 
     def _fit(self, k, pos, size, rate):
         Z = self._Z[k]
-        R = Z.shape[-2]
-        Y = torch.fft.rfft2(self.label(R, pos, size, Z.device))
+        R, c = Z.shape[-2], self.cell
+        Y = torch.fft.rfft2(self.label(R, (pos[0] / c, pos[1] / c), size / c, Z.device))
         # kept as conj(A) = Y conj(Z) (the same numbers, conjugated exactly), so
         # that the map needs no conjugated copy of it
         Ac = Y[None] * Z.conj()
@@ -152,11 +167,11 @@ class CorrelationFilterHead(OnlineHead):
 ONLINE_HEADS = {"none": NoHead, "dcf": CorrelationFilterHead}
 
 
-def make_online_head(name: str, rate: float = 0.02) -> OnlineHead:
-    """The online head called ``name`` (``ONLINE_HEADS``), with its learning rate."""
+def make_online_head(name: str, rate: float = 0.02, cell: int = 1) -> OnlineHead:
+    """The online head called ``name`` (``ONLINE_HEADS``), with its learning rate and cell."""
     try:
         cls = ONLINE_HEADS[name]
     except KeyError:
         raise ValueError(f"unknown online head {name!r}; choose one of {sorted(ONLINE_HEADS)}") from None
-    return cls() if cls is NoHead else cls(rate=rate)
+    return cls() if cls is NoHead else cls(rate=rate, cell=cell)
 
