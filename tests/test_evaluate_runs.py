@@ -309,3 +309,44 @@ def test_tre_in_worker_processes_gives_the_same_boxes(tmp_path, square_sequence,
         np.testing.assert_array_equal(read_result(tmp_path / "r1", "shared_tre", "KCF", name)["boxes"],
                                       read_result(tmp_path / "r2", "shared_tre", "KCF", name)["boxes"])
     assert r1["KCF"]["sequences"] == r2["KCF"]["sequences"]
+
+
+def test_cached_runs_of_another_configuration_are_not_reused(tmp_path, square_sequence):
+    import json
+
+    from amnet_edu.evaluate.registry import ConfiguredTracker
+    from amnet_edu.tracking import TrackerConfig
+
+    seq = square_sequence(n=4)
+    folder = tmp_path / "b" / "ANet-x"
+    a = ConfiguredTracker("anet", TrackerConfig(window_influence=0.25), "ANet-x")
+    evaluate_ope([a], [seq], results_dir=tmp_path, benchmark="b")
+    record = json.loads((folder / "tracker.json").read_text())
+    assert record["model"] == "anet" and record["config"]["window_influence"] == 0.25
+    assert evaluate_ope([a], [seq], results_dir=tmp_path, benchmark="b")["ANet-x"]["notes"] == []
+    # the same label with another loop: its cached runs are not scored as this one's
+    b = ConfiguredTracker("anet", TrackerConfig(window_influence=0.4), "ANet-x")
+    with pytest.raises(ValueError, match="config.window_influence"):
+        evaluate_ope([b], [seq], results_dir=tmp_path, benchmark="b")
+    evaluate_ope([b], [seq], results_dir=tmp_path, benchmark="b", overwrite=True)
+    assert json.loads((folder / "tracker.json").read_text())["config"]["window_influence"] == 0.4
+    # runs stored before these records existed: used, and said so
+    (folder / "tracker.json").unlink()
+    notes = evaluate_ope([b], [seq], results_dir=tmp_path, benchmark="b")["ANet-x"]["notes"]
+    assert any("older than configuration records" in n for n in notes)
+
+
+def test_tracker_description_follows_weights_and_config():
+    import torch
+
+    from amnet_edu.tracking import TrackerConfig
+
+    t = make_tracker("anet")
+    d = t.describe()
+    assert d == make_tracker("anet").describe()
+    assert d["config"] == make_tracker("anet", TrackerConfig()).describe()["config"]
+    assert make_tracker("anet", TrackerConfig(online="none")).describe()["config"]["online"] == "none"
+    with torch.no_grad():
+        t.model.anet.fuse.bias.add_(1.0)
+    assert t.describe()["weights_sha256"] != d["weights_sha256"]
+    assert make_tracker("csrt").describe() == {"tracker": "opencv", "kind": "CSRT"}

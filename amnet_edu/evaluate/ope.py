@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics as M
-from .results import has_result, read_result, write_result
+from .results import check_record, has_result, read_result, write_result
 
 __all__ = ["run_ope", "evaluate_ope", "tracker_label"]
 
@@ -43,6 +43,12 @@ def _build(tracker):
     if callable(tracker):
         return tracker()
     raise TypeError(f"not a tracker, a tracker name or a factory: {tracker!r}")
+
+
+def _description(tracker):
+    """``describe()`` of the tracker a spec builds, or None for one that has no such method."""
+    describe = getattr(_build(tracker), "describe", None)
+    return describe() if callable(describe) else None
 
 
 def tracker_label(tracker) -> str:
@@ -173,6 +179,9 @@ def evaluate_ope(trackers, sequences, results_dir="results", benchmark: str = "s
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate sequence names: {names}")
     labels = [tracker_label(t) for t in trackers]
+    # what made the cached runs must be what runs now (a changed default, other weights)
+    notes = {label: check_record(results_dir, benchmark, label, _description(t), overwrite)
+             for t, label in zip(trackers, labels)}
 
     jobs = [(ti, si) for ti in range(len(trackers)) for si in range(len(sequences))
             if overwrite or not has_result(results_dir, benchmark, labels[ti], names[si])]
@@ -200,7 +209,7 @@ def evaluate_ope(trackers, sequences, results_dir="results", benchmark: str = "s
         summary["sequences"] = per_seq
         summary["attributes"] = M.attribute_auc(per_seq)
         summary["lost_frames"] = lost_total
-        summary["notes"] = []
+        summary["notes"] = [notes[label]] if notes[label] else []
         if label in ("CSRT", "KCF", "MIL"):
             summary["notes"].append(
                 f"{label}: on OpenCV failure (ok=False) the last box is held; "

@@ -85,6 +85,10 @@ class OpenCVTracker:
 
         return cv2.cvtColor(to_rgb(frame), cv2.COLOR_RGB2BGR)
 
+    def describe(self) -> dict:
+        """The tracker's identity for the evaluation's run records (``evaluate.results``)."""
+        return {"tracker": "opencv", "kind": self.name}
+
     def init(self, frame, box) -> None:
         img = self._bgr(frame)
         self._tracker = _create(self.kind)  # a fresh tracker: OpenCV's cannot be re-initialised

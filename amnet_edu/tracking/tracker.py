@@ -310,6 +310,20 @@ class Tracker:
             raise ValueError("track() got no frames")
         return np.asarray(boxes, dtype=np.float64), np.asarray(times)
 
+    def describe(self) -> dict:
+        """What makes this tracker's boxes what they are, as JSON: the network kind, its model
+        config, a digest of its weights and the ``TrackerConfig``. Evaluations file it with their
+        cached runs (``evaluate.results``), so runs of another configuration are never reused."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for name, t in sorted(self.model.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+        return {"tracker": "amnet_edu.Tracker", "model": getattr(self.model, "kind", type(self.model).__name__),
+                "model_config": self.cfg.to_dict(), "weights_sha256": digest.hexdigest()[:16],
+                "config": asdict(self.config)}
+
     def __repr__(self):
         return f"Tracker(name={self.name!r}, profile={self.cfg.name!r}, device={self.device}, config={asdict(self.config)})"
 
