@@ -96,7 +96,7 @@ class CorrelationFilterHead(OnlineHead):
             raise ValueError(f"online cell must be a positive integer, got {cell}")
         self.rate, self.lam, self.sigma = float(rate), float(lam), float(sigma)
         self.window, self.cell = bool(window), int(cell)
-        self._Ac = self._B = self._Z = None
+        self._Ac = self._B = self._Z = self._hann = None
 
     def _spectrum(self, features: torch.Tensor) -> torch.Tensor:
         if features.dim() != 4 or features.shape[-1] != features.shape[-2]:
@@ -108,7 +108,7 @@ class CorrelationFilterHead(OnlineHead):
             z = torch.nn.functional.avg_pool2d(z, self.cell)
         if self.window:
             R = z.shape[-1]
-            if getattr(self, "_hann", None) is None or self._hann.shape[-1] != R:
+            if self._hann is None or self._hann.shape[-1] != R:
                 h = torch.hann_window(R + 2, periodic=False, dtype=z.dtype, device=z.device)[1:-1]
                 self._hann = h[:, None] * h[None, :]
             z = z * self._hann
@@ -125,9 +125,8 @@ class CorrelationFilterHead(OnlineHead):
     def start(self, features, pos, size):
         if features.dim() != 4 or features.shape[0] != 1:
             raise ValueError(f"start() takes one ROI's features [1, C, R, R], got {tuple(features.shape)}")
-        self._Ac = None
         self.prepare(features)
-        self._fit(0, pos, size, 1.0)
+        self._fit(0, pos, size, 1.0)            # rate 1: replaces any earlier fit
 
     def prepare(self, features):
         self._Z = self._spectrum(features)

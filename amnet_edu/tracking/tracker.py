@@ -185,17 +185,17 @@ class Tracker:
         self._template = make_template_strategy(tc.template, tc.template_update, tc.template_gate)
         self._scale = make_scale_estimator(tc.scale, tc.scale_step, tc.scale_penalty, tc.scale_lr, tc.scale_radius)
         T = self.cfg.template_size
-        self._anchor_patch = crop_square(frame, tuple(self._center), template_side(w, h, tc.context), T,
-                                         self._prev_mean)
+        s = template_side(w, h, tc.context)
+        self._anchor_patch = crop_square(frame, tuple(self._center), s, T, self._prev_mean)
         self._online = make_online_head(tc.online, tc.online_rate, tc.online_cell)
         with torch.inference_mode():
             self._anchor_x = _to_tensor(self._anchor_patch, self.device)
             self._template.start(self.model.anet.backbone(self._anchor_x))
             if self._online.active:  # the first ROI, centred on the given box: the filter's first fit
                 R = self.cfg.roi_size
-                S = tc.roi_factor * template_side(w, h, tc.context)
+                S = tc.roi_factor * s
                 roi = _to_tensor(crop_square(frame, tuple(self._center), S, R, self._prev_mean), self.device)
-                self._online.start(self.model.anet.backbone(roi), (R / 2, R / 2), math.sqrt(w * h) * R / S)
+                self._online.start(self.model.anet.backbone(roi), (R / 2, R / 2), _side_in_roi(w, h, S, R))
         H = self.cfg.response_size
         hann = np.hanning(H + 2)[1:-1]
         self._window = np.outer(hann, hann)
@@ -269,7 +269,7 @@ class Tracker:
         kk = Sk / R
         new_center = np.array([c[0] - Sk / 2 + xr * kk, c[1] - Sk / 2 + yr * kk])
         if online.active:  # learn the target where it was found, in the chosen ROI's pixels
-            online.learn(k, (xr, yr), math.sqrt(w * h) * R / Sk)
+            online.learn(k, (xr, yr), _side_in_roi(w, h, Sk, R))
         self._size = self._scale.new_size(self._size, k, _ScaleContext(self, maps, i, j, c, s, cut.get("features")))
         self._confidence = float(responses[k].max())
         Hf, Wf = frame.shape[:2]
@@ -326,6 +326,12 @@ class Tracker:
 
     def __repr__(self):
         return f"Tracker(name={self.name!r}, profile={self.cfg.name!r}, device={self.device}, config={asdict(self.config)})"
+
+
+def _side_in_roi(w: float, h: float, roi_side: float, roi_pixels: int) -> float:
+    """The target's side ``sqrt(w h)`` in the pixels of an ROI of ``roi_side`` frame pixels
+    resized to ``roi_pixels`` (what the online head's label is sized by)."""
+    return math.sqrt(w * h) * roi_pixels / roi_side
 
 
 def _parabola(score: np.ndarray, i: int, j: int) -> tuple[float, float]:
