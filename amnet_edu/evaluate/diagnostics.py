@@ -15,6 +15,11 @@ Maps compared (all on the correlation grid of ``model.amnet.to_response_grid``):
 * ``frame_diff``: plain frame differencing of the same two ROIs (mean absolute difference over
   the colour channels, smoothed by a Gaussian of ``T / 8`` pixels): what MNet must beat to be
   worth its cost;
+* ``diff_aligned``: the same differencing after compensating the camera's motion (ours): the
+  shift of the background between the two ROIs is estimated by phase correlation with the
+  target's neighbourhood masked out (``camera_shift``) and the ROI at ``t-1`` is cut again that
+  much displaced, so what a panning camera or drone moves everywhere cancels and what moves on
+  its own remains;
 * ``diff_pyramid``: that frame difference through the paper's suppression/enhancement pyramid
   (``SuppressionEnhancement``, parameter-free): what the pyramid does to a motion map that is
   already good;
@@ -36,9 +41,9 @@ from ..model.amnet import cell_to_roi, to_response_grid
 from ..model.suppression import SuppressionEnhancement
 from ..tracking.crops import crop_to_frame, template_side
 
-__all__ = ["DiagnosticsConfig", "MAPS", "stream_hits", "diagnose", "format_diagnostics", "main"]
+__all__ = ["DiagnosticsConfig", "MAPS", "camera_shift", "stream_hits", "diagnose", "format_diagnostics", "main"]
 
-MAPS = ("O_A", "O_M", "fused", "frame_diff", "diff_pyramid", "no_motion")
+MAPS = ("O_A", "O_M", "fused", "frame_diff", "diff_aligned", "diff_pyramid", "no_motion")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,26 @@ def _frame_diff(z_t: np.ndarray, z_prev: np.ndarray, T: int) -> np.ndarray:
     return cv2.GaussianBlur(d, (0, 0), max(T / 8.0, 0.5))
 
 
+def camera_shift(prev: np.ndarray, cur: np.ndarray, target_side: float) -> tuple[float, float]:
+    """How far the background moved from ROI ``prev`` to ROI ``cur`` (both ``R x R x 3`` uint8, cut
+    at the same place): ``(dx, dy)`` in ROI pixels, content at ``p`` in ``prev`` is at ``p + d`` in
+    ``cur``. Phase correlation (``cv2.phaseCorrelate``) of the grey images, weighted by a Hann
+    window times ``1 - exp(-r^2 / (2 target_side^2))``, ``r`` the distance from the ROI's centre:
+    the target, near the centre, would otherwise dominate the estimate (the Hann window alone
+    weights the centre most) and its own motion would be compensated away."""
+    import cv2
+
+    if prev.shape != cur.shape or prev.ndim != 3 or prev.shape[0] != prev.shape[1]:
+        raise ValueError(f"camera_shift takes two square ROIs of one shape, got {prev.shape} and {cur.shape}")
+    R = prev.shape[0]
+    yy, xx = np.mgrid[:R, :R] - (R - 1) / 2.0
+    mask = 1.0 - np.exp(-(xx ** 2 + yy ** 2) / (2.0 * max(float(target_side), 1.0) ** 2))
+    weight = cv2.createHanningWindow((R, R), cv2.CV_64F) * mask
+    grey = lambda z: cv2.cvtColor(np.ascontiguousarray(z), cv2.COLOR_RGB2GRAY).astype(np.float64)
+    (dx, dy), _ = cv2.phaseCorrelate(grey(prev), grey(cur), weight)
+    return float(dx), float(dy)
+
+
 @torch.inference_mode()
 def stream_hits(model, src, dc: DiagnosticsConfig = DiagnosticsConfig(), index: int = 0,
                 batch_size: int = 16) -> dict:
@@ -101,8 +126,12 @@ def stream_hits(model, src, dc: DiagnosticsConfig = DiagnosticsConfig(), index: 
         tmpl = src.crop(a0, (x0 + w0 / 2, y0 + h0 / 2), template_side(w0, h0, dc.context), T)
         roi = src.crop(t, c, S, R)
         roi_prev = src.crop(a, c, S, R)
+        # the ROI at t-1 cut again where the camera's shift puts its content at t
+        dx, dy = camera_shift(roi_prev, roi, size * R / S)
+        roi_prev_aligned = src.crop(a, (c[0] - dx * S / R, c[1] - dy * S / R), S, R)
         gx, gy, gw, gh = src.boxes[t]
-        rows.append((tmpl, roi, roi_prev, c, S, (gx + gw / 2, gy + gh / 2), dc.radius * np.sqrt(gw * gh)))
+        rows.append((tmpl, roi, roi_prev, c, S, (gx + gw / 2, gy + gh / 2), dc.radius * np.sqrt(gw * gh),
+                     roi_prev_aligned))
     to_t = lambda ps: torch.from_numpy(np.stack(ps)).permute(0, 3, 1, 2).float().div_(255.0).to(dev)
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
@@ -112,11 +141,13 @@ def stream_hits(model, src, dc: DiagnosticsConfig = DiagnosticsConfig(), index: 
                  "O_M": maps.get("O_M_grid")}
         diff = torch.from_numpy(np.stack([_frame_diff(r[1], r[2], T) for r in chunk]))[:, None]
         grids["frame_diff"] = to_response_grid(diff, T)
+        aligned = torch.from_numpy(np.stack([_frame_diff(r[1], r[7], T) for r in chunk]))[:, None]
+        grids["diff_aligned"] = to_response_grid(aligned, T)
         grids["diff_pyramid"] = to_response_grid(pyramid(diff), T)
         H = cfg.response_size
         for m in MAPS:
             g = grids.get(m)
-            for b, (_, _, _, c, S, truth, rad) in enumerate(chunk):
+            for b, (_, _, _, c, S, truth, rad, _) in enumerate(chunk):
                 if m == "no_motion":
                     i = j = (H - 1) / 2.0
                 elif g is None:  # ANet-only has no motion stream
