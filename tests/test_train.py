@@ -62,6 +62,53 @@ def test_dataset_items_are_deterministic_per_index():
     assert 0.0 <= float(a["z_t"].min()) and float(a["z_t"].max()) <= 1.0
 
 
+def _blue_source():
+    """Like ``square_source`` but a blue square on a grey frame: another object, another scene."""
+    from amnet_edu.train import FrameSource
+
+    frames, boxes = [], []
+    for t in range(8):
+        f = np.full((140, 180, 3), 120, np.uint8)
+        f[40 + t:60 + t, 70:90] = (20, 40, 230)
+        frames.append(f)
+        boxes.append((70, 40 + t, 20, 20))
+    return FrameSource("blue", frames, np.array(boxes, float))
+
+
+def test_negative_pair_has_a_foreign_template_and_an_empty_target():
+    # The same draw with and without a negative source: the ROIs are the same, the template is
+    # the other sequence's object (blue, not yellow) and no cell is labelled
+    src, other = _square_source(), _blue_source()
+    pos = sample_triplet(src, TINY, np.random.default_rng(5), NO_JITTER)
+    neg = sample_triplet(src, TINY, np.random.default_rng(5), NO_JITTER, negative_src=other)
+    assert np.array_equal(pos["z_t"], neg["z_t"]) and np.array_equal(pos["z_prev"], neg["z_prev"])
+    assert pos["x_prev"][8, 8, 0] > 150 and tuple(neg["x_prev"][8, 8]) == (20, 40, 230)
+    assert pos["target"].max() > 0.9 and not neg["target"].any()
+    assert np.isnan(neg["center"]).all()
+
+
+def test_dataset_draws_negatives_at_their_rate_and_never_with_one_source():
+    srcs = [_square_source(seed=1), _square_source(seed=2), _blue_source()]
+    empty = lambda ds: [not bool(ds[k]["target"].any()) for k in range(len(ds))]
+    assert not any(empty(TripletDataset(srcs, TINY, length=12, seed=3)))
+    assert all(empty(TripletDataset(srcs, TINY, length=12, seed=3, jitter=JitterConfig(negative_prob=1.0))))
+    half = TripletDataset(srcs, TINY, length=40, seed=3, jitter=JitterConfig(negative_prob=0.5))
+    n = sum(empty(half))
+    assert 8 <= n <= 32, n                       # about half of 40 (binomial: 20 +- 3)
+    assert empty(half) == empty(half)            # deterministic per index
+    one = TripletDataset(srcs[:1], TINY, length=12, seed=3, jitter=JitterConfig(negative_prob=1.0))
+    assert not any(empty(one))                   # no other source to take a template from
+
+
+def test_training_with_negatives_validates_on_positive_pairs_only(tmp_path):
+    # every training pair negative; validation would give NaN peak errors if it drew them
+    srcs = [_square_source(seed=1), _blue_source()]
+    cfg = _tiny_cfg(tmp_path / "neg", 2, kind="anet", val_every=2, jitter={"negative_prob": 1.0})
+    hist = train(cfg, srcs, progress=False, log=lambda *a: None)["history"]
+    val = [h for h in hist if "val_loss" in h]
+    assert val and all(np.isfinite(h["val_peak_err"]) and np.isfinite(h["val_loss"]) for h in val)
+
+
 def test_lr_schedule_and_loss():
     cfg = TrainConfig(steps=100, lr=1e-3, lr_final=1e-5, lr_drops=(0.5, 0.8))
     assert [lr_at(s, cfg) for s in (0, 49, 50, 79, 80, 99)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5])

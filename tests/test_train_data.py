@@ -156,6 +156,10 @@ def test_balanced_bce_hand_computed():
     sp = lambda v: float(np.log1p(np.exp(v)))  # softplus
     expected = 4 * (0.5 * sp(-2.0) + (sp(-1.0) + sp(0.0) + sp(1.0)) / 6)
     assert float(balanced_bce(logits, target)) == pytest.approx(expected, rel=1e-6)
+    # a negative pair's all-zero target: the negatives carry their half of the weight alone
+    empty = torch.zeros_like(target)
+    expected = 4 * (sp(2.0) + sp(-1.0) + sp(0.0) + sp(1.0)) / 8
+    assert float(balanced_bce(logits, empty)) == pytest.approx(expected, rel=1e-6)
 
 
 def test_ours_jitter_template_from_an_earlier_frame_on_the_true_box():

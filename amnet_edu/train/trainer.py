@@ -35,7 +35,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -349,7 +349,9 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
             log(f"{'branched' if branch_note else 'resumed'} from {start} at step {step}")
     train_ds = TripletDataset(sources, mcfg, length=cfg.steps * cfg.batch_size, seed=cfg.seed, jitter=jitter,
                              weights=weights)
-    val_ds = TripletDataset(val_sources or sources, mcfg, length=cfg.val_size, seed=cfg.seed + 10_000, jitter=jitter)
+    # validation on positive pairs only: its loss stays comparable between runs with and without negatives
+    val_ds = TripletDataset(val_sources or sources, mcfg, length=cfg.val_size, seed=cfg.seed + 10_000,
+                            jitter=replace(jitter, negative_prob=0.0))
     net = model
     if distributed:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)

@@ -21,6 +21,14 @@ Jitter (``JitterConfig``): centre error and size error of the state, frame gaps 
 (faster apparent motion), and photometric changes applied to all three patches alike
 (brightness, contrast, grayscale, as in thermal footage) plus horizontal flips.
 
+Negative pairs (``JitterConfig.negative_prob``, ours, after DaSiamRPN's distractor-aware
+training): with that probability the template is cut from *another* sequence (a random annotated
+frame, on its true box) and the target map is all zeros: the object is not in these ROIs, so no
+cell may answer. Without them every training ROI contains the template's object, and a network
+can score well by answering on whatever looks most like *an object*; a tracker then jumps to
+look-alikes. Flips and photometric changes apply to the foreign template as to the others, so
+nothing but its content tells it apart.
+
 Everything is a pure function of ``(seed, index)``, so a dataset item is the same in every
 process: resumed and distributed training see exactly the data a single run would.
 """
@@ -74,6 +82,9 @@ class JitterConfig:
     shake: float = 0.0            # std of a camera shake between t-1 and t: z_t's crop
                                   # is moved by this many template sides (the label
                                   # moves with it)
+    negative_prob: float = 0.0    # probability of a negative pair: the template from
+                                  # another sequence, an all-zero target (needs two or
+                                  # more sources; validation never draws them)
     context: float = 0.5          # template context (must match the tracker's)
     roi_factor: float = 3.0       # ROI side / template side (the paper's 3x)
 
@@ -141,10 +152,12 @@ class FrameSource:
 
 
 def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
-                   jitter: JitterConfig = JitterConfig()) -> dict:
+                   jitter: JitterConfig = JitterConfig(), negative_src=None) -> dict:
     """One training sample: uint8 patches ``z_t``, ``z_prev`` [R, R, 3], ``x_prev`` [T, T, 3], ``target`` [H, H].
 
     ``src``: a ``FrameSource`` or anything with its interface (``train.cache.CachedSource``).
+    ``negative_src``: another source; if given, the template is cut there (a random annotated
+    frame, its true box) and ``target`` is all zeros (a negative pair; ``center`` is NaN).
     """
     valid = src.valid
     if valid.size < 2:
@@ -188,6 +201,10 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
         tx, ty = x0 + w0 / 2 + f * ex * sc0, y0 + h0 / 2 + f * ey * sc0
         st = template_side(w0 * np.exp(f * lw), h0 * np.exp(f * lh), jitter.context)
     x_prev = src.crop(a0, (tx, ty), st, T)
+    if negative_src is not None:  # the template of an object that is not in these ROIs
+        fn = int(negative_src.valid[rng.integers(0, negative_src.valid.size)])
+        nx, ny, nw, nh = negative_src.boxes[fn]
+        x_prev = negative_src.crop(fn, (nx + nw / 2, ny + nh / 2), template_side(nw, nh, jitter.context), T)
     z_prev = src.crop(a, (cx, cy), S, R)
     # camera shake: frame t seen from a slightly moved camera (the crop moves, so the content
     # moves the other way in z_t)
@@ -209,6 +226,9 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
         cj = (cfg.response_size - 1) - cj
     patches = _photometric(patches, rng, jitter)
     target = gaussian_map(cfg.response_size, (ci, cj), cfg.gaussian_sigma * T)
+    if negative_src is not None:
+        target = np.zeros_like(target)
+        ci = cj = np.nan
     return {"z_t": patches[0], "z_prev": patches[1], "x_prev": patches[2], "target": target,
             "center": np.array([ci, cj], dtype=np.float32)}
 
@@ -269,8 +289,13 @@ class TripletDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, k: int) -> dict:
         rng = np.random.default_rng([self.seed, int(k)])
-        src = self.sources[int(rng.choice(len(self.sources), p=self.p))]
-        s = sample_triplet(src, self.cfg, rng, self.jitter)
+        i = int(rng.choice(len(self.sources), p=self.p))
+        negative = None
+        # drawn only when on, so a config without negatives keeps its samples
+        if self.jitter.negative_prob > 0 and len(self.sources) > 1 and rng.random() < self.jitter.negative_prob:
+            j = int(rng.integers(0, len(self.sources) - 1))
+            negative = self.sources[j + (j >= i)]        # any other source
+        s = sample_triplet(self.sources[i], self.cfg, rng, self.jitter, negative_src=negative)
         to_t = lambda p: torch.from_numpy(np.ascontiguousarray(p)).permute(2, 0, 1).float().div_(255.0)
         return {"z_t": to_t(s["z_t"]), "z_prev": to_t(s["z_prev"]), "x_prev": to_t(s["x_prev"]),
                 "target": torch.from_numpy(s["target"])[None], "center": torch.from_numpy(s["center"])}
