@@ -246,6 +246,28 @@ def test_gradients_reach_every_parameter():
     assert missing == []
 
 
+def test_normalised_correlation_has_finite_gradients_on_featureless_windows():
+    # ROI windows (and a template group) whose features are all zero, as ReLU features of a flat
+    # region can be: the norm's square root has an infinite derivative at 0, which must not turn
+    # into NaN gradients (it did: a fine-tuning run went NaN at one batch)
+    from amnet_edu.model.anet import centre_template, normalise_correlation
+    from amnet_edu.model.xcorr import xcorr_direct
+
+    groups = (2, 3)
+    z = torch.randn(1, 5, 12, 12)
+    z[:, :, :, :6] = 0.0                       # the left half of the ROI has no features at all
+    x = torch.randn(1, 5, 4, 4)
+    x[:, :2] = 1.0                             # group 1 of the template is flat: centred, all 0
+    z.requires_grad_(True)
+    x.requires_grad_(True)
+    xc = centre_template(x)
+    raw = xcorr_direct(z, xc, groups)
+    out = normalise_correlation(raw, z, xc, groups)
+    out.sum().backward()
+    assert torch.isfinite(out).all()
+    assert torch.isfinite(z.grad).all() and torch.isfinite(x.grad).all()
+
+
 def test_deterministic_for_a_seed():
     a, b = build_model("amnet", "cpu", seed=5), build_model("amnet", "cpu", seed=5)
     c = build_model("amnet", "cpu", seed=6)

@@ -109,6 +109,31 @@ def test_training_with_negatives_validates_on_positive_pairs_only(tmp_path):
     assert val and all(np.isfinite(h["val_peak_err"]) and np.isfinite(h["val_loss"]) for h in val)
 
 
+def test_a_non_finite_step_is_skipped_and_the_weights_stay_finite(tmp_path, monkeypatch):
+    # the second training step's loss is NaN: that update is skipped (and recorded), the others
+    # are made, and the weights stay finite
+    import amnet_edu.train.trainer as trainer
+
+    calls = []
+
+    def nan_on_second(name):
+        real = trainer.LOSSES[name]
+
+        def loss(logits, target):
+            calls.append(1)
+            out = real(logits, target)
+            return out * float("nan") if len(calls) == 2 else out
+        return loss
+
+    monkeypatch.setattr(trainer, "LOSSES", {k: nan_on_second(k) for k in trainer.LOSSES})
+    res = train(_tiny_cfg(tmp_path / "nan", 3, kind="anet"), [_square_source(seed=1)], progress=False,
+                log=lambda *a: None)
+    steps = [h for h in res["history"] if "loss" in h]
+    assert [("skipped" in h) for h in steps] == [False, True, False]
+    assert all(torch.isfinite(p).all() for p in res["model"].parameters())
+    assert np.isfinite(steps[2]["loss"])
+
+
 def test_lr_schedule_and_loss():
     cfg = TrainConfig(steps=100, lr=1e-3, lr_final=1e-5, lr_drops=(0.5, 0.8))
     assert [lr_at(s, cfg) for s in (0, 49, 50, 79, 80, 99)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5])

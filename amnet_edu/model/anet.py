@@ -53,10 +53,17 @@ def centre_template(x_feats: torch.Tensor) -> torch.Tensor:
     return x_feats - x_feats.mean((2, 3), keepdim=True)
 
 
+# Squared norms are floored here before the square root: sqrt has an infinite derivative at 0,
+# and a featureless window (all ReLU features 0, e.g. a flat region) then gave NaN gradients
+# (0 * inf) that wrecked a training run. Below the floor the correlation is 0 anyway, and the
+# clamp passes no gradient there; above it nothing changes.
+_NORM2_FLOOR = 1e-12
+
+
 def template_norms(x_centred: torch.Tensor, groups) -> torch.Tensor:
     """``|x_centred|`` per group of channels: [B, C, T, T] -> [B, G]."""
     xs = torch.split(x_centred, list(groups), 1)
-    return torch.stack([x.pow(2).sum((1, 2, 3)) for x in xs], 1).sqrt()
+    return torch.stack([x.pow(2).sum((1, 2, 3)) for x in xs], 1).clamp_min(_NORM2_FLOOR).sqrt()
 
 
 def normalise_correlation(raw: torch.Tensor, z_feats: torch.Tensor, x_centred: torch.Tensor, groups,
@@ -69,7 +76,7 @@ def normalise_correlation(raw: torch.Tensor, z_feats: torch.Tensor, x_centred: t
     if x_norm is None:
         x_norm = template_norms(x_centred, groups)                                    # [B, G]
     energy = torch.stack([z.pow(2).sum(1) for z in zs], 1)                            # [B, G, H, W]
-    z_norm = box_sums(energy, Ht, Wt).clamp_min(0).sqrt().to(raw.dtype)                # [B, G, Ho, Wo]
+    z_norm = box_sums(energy, Ht, Wt).clamp_min(_NORM2_FLOOR).sqrt().to(raw.dtype)     # [B, G, Ho, Wo]
     return raw / (z_norm * x_norm[:, :, None, None] + eps)
 
 

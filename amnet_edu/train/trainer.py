@@ -383,10 +383,19 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
             parts = {}
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
+        # one update with a non-finite loss or gradient would make every weight NaN for good
+        # (and every later checkpoint with it): skip it, and say so in the history and the log
+        finite = bool(torch.isfinite(loss.detach())) and all(
+            bool(torch.isfinite(p.grad).all()) for p in params if p.grad is not None)
+        if finite:
+            opt.step()
         step += 1
         rec = {"step": step, "loss": float(main.detach()), "lr": lr_at(step - 1, cfg), "seconds": time.perf_counter() - t0}
         rec.update({f"loss_{k}": float(v.detach()) for k, v in parts.items()})
+        if not finite:
+            rec["skipped"] = "non-finite loss or gradient: no update"
+            if rank == 0:
+                log(f"step {step}: non-finite loss or gradient, update skipped")
         if branch_note:
             rec.update(branch_note)
             branch_note = None
