@@ -385,8 +385,8 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
         loss.backward()
         # one update with a non-finite loss or gradient would make every weight NaN for good
         # (and every later checkpoint with it): skip it, and say so in the history and the log
-        finite = bool(torch.isfinite(loss.detach())) and all(
-            bool(torch.isfinite(p.grad).all()) for p in params if p.grad is not None)
+        grads = [p.grad for p in params if p.grad is not None]
+        finite = bool(torch.isfinite(loss.detach())) and bool(torch.isfinite(torch.nn.utils.get_total_norm(grads)))
         if finite:
             opt.step()
         step += 1

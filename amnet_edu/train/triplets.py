@@ -200,8 +200,9 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
         sc0 = np.sqrt(w0 * h0)
         tx, ty = x0 + w0 / 2 + f * ex * sc0, y0 + h0 / 2 + f * ey * sc0
         st = template_side(w0 * np.exp(f * lw), h0 * np.exp(f * lh), jitter.context)
-    x_prev = src.crop(a0, (tx, ty), st, T)
-    if negative_src is not None:  # the template of an object that is not in these ROIs
+    if negative_src is None:
+        x_prev = src.crop(a0, (tx, ty), st, T)
+    else:  # the template of an object that is not in these ROIs
         fn = int(negative_src.valid[rng.integers(0, negative_src.valid.size)])
         nx, ny, nw, nh = negative_src.boxes[fn]
         x_prev = negative_src.crop(fn, (nx + nw / 2, ny + nh / 2), template_side(nw, nh, jitter.context), T)
