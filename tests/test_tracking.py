@@ -307,3 +307,38 @@ def test_online_head_needs_the_models_roi_features():
     tr.init(f, (60.0, 40.0, 20.0, 20.0))
     with pytest.raises(ValueError, match="roi_features"):
         tr.update(f)
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_colour_model_geometry_and_zero_weight(weight):
+    """With weight 0 the colour model changes nothing (the same boxes as without it); with
+    weight 1 and a network that sees nothing (a flat map), the colour likelihood alone follows the
+    moving yellow square: its box, learn position and map-to-grid geometry are right."""
+    from amnet_edu.boxes import iou
+
+    frames, gt = _square_sequence()
+    cfg = ModelConfig(name="test", template_size=16, roi_size=48)
+    base = TrackerConfig(scale_step=1.0, window_influence=0.0, online="none")
+    coloured = TrackerConfig(**{**base.__dict__, "colour": "histogram", "colour_weight": weight})
+    net = RawMatcher(cfg) if weight == 0.0 else FlatResponse(cfg)
+    boxes, _ = Tracker(net, coloured, device="cpu").track(frames, gt[0])
+    if weight == 0.0:
+        plain, _ = Tracker(RawMatcher(cfg), base, device="cpu").track(frames, gt[0])
+        assert np.array_equal(boxes, plain)
+    else:
+        assert iou(boxes, gt).min() > 0.6, iou(boxes, gt).round(2)
+        # without it the flat map has no maximum to follow: the box stays in a corner of the ROI
+        lost, _ = Tracker(net, base, device="cpu").track(frames, gt[0])
+        assert iou(lost, gt)[-1] == 0.0
+    tr = Tracker(net, coloured, device="cpu")
+    tr.init(frames[0], gt[0])
+    _, maps = tr.update(frames[1], return_maps=True)
+    assert maps["colour"].shape == maps["response"].shape
+    assert 0.0 <= maps["colour"].min() and maps["colour"].max() <= 1.0
+    assert TrackerConfig.paper().colour == "none"
+    with pytest.raises(ValueError, match="colour model"):
+        TrackerConfig(colour="hsv")
+    with pytest.raises(ValueError, match="colour_weight"):
+        TrackerConfig(colour="histogram", colour_weight=1.5)
+    with pytest.raises(ValueError, match="bins"):
+        TrackerConfig(colour="histogram", colour_bins=12)

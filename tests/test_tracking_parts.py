@@ -324,3 +324,76 @@ def test_correlation_filter_on_feature_cells_peaks_at_the_target_pixel():
         CorrelationFilterHead(cell=3).start(z, (12, 20), 10.0)
     with pytest.raises(ValueError, match="cell"):
         CorrelationFilterHead(cell=0)
+
+
+def test_inside_frame_marks_the_crop_pixels_taken_from_the_frame():
+    from amnet_edu.tracking.crops import crop_square, inside_frame
+
+    frame = np.full((10, 10, 3), 200, np.uint8)
+    ok = inside_frame(frame.shape, (5.0, 5.0), 20.0, 20)   # crop pixel k <-> frame x = k - 5 + 0.5
+    assert ok.shape == (20, 20)
+    assert np.array_equal(np.argwhere(ok.any(0)).ravel(), np.arange(5, 15))
+    assert np.array_equal(ok, ok.T) and ok.sum() == 100
+    crop = crop_square(frame, (5.0, 5.0), 20.0, 20, pad_value=(0, 0, 0))
+    assert (crop[ok] == 200).all() and (crop[~ok] == 0).all()
+
+
+def _two_colour_roi(R=32, x0=10, y0=12, w=8, h=6):
+    roi = np.zeros((R, R, 3), np.uint8)
+    roi[...] = (0, 0, 255)                       # blue background
+    roi[y0:y0 + h, x0:x0 + w] = (255, 0, 0)      # a red w x h target
+    return roi, (x0 + w / 2, y0 + h / 2), (w, h)
+
+
+def test_colour_histogram_likelihood_and_response_by_hand():
+    from amnet_edu.tracking.colour import ColourHistogram, box_mask
+
+    m = box_mask(8, (4.0, 4.0), (2.0, 2.0))            # centres 3.5 and 4.5 are inside
+    assert np.array_equal(np.argwhere(m), [[3, 3], [3, 4], [4, 3], [4, 4]])
+    model = ColourHistogram(bins=16, rate=0.5)
+    assert model.bin_index(np.array([[255, 0, 0]], np.uint8)).item() == 15 * 256
+    assert model.bin_index(np.array([[17, 33, 255]], np.uint8)).item() == (1 * 16 + 2) * 16 + 15
+    roi, pos, size = _two_colour_roi()
+    model.start(roi, pos, size)
+    P = model.likelihood()
+    assert P[15 * 256] == 1.0 and P[15] == 0.0 and P.sum() == 1.0   # red: target, blue: not
+    r = model.response(roi[None], [size])[0]
+    # the box has odd sides (9 x 7 for the 8 x 6 target, centred on its pixel): at best it holds
+    # the whole target, 48 of its 63 pixels, where it covers columns 10-17 and rows 12-17,
+    # i.e. centred on columns 13-14 and rows 14-15
+    assert r.shape == (32, 32) and r.max() == pytest.approx(48 / 63)
+    best = np.argwhere(np.isclose(r, 48 / 63))
+    assert sorted(map(tuple, best)) == [(14, 13), (14, 14), (15, 13), (15, 14)]
+    # a second frame with a green target, learned at rate 0.5: red and green each have
+    # target density 0.5 and no background, blue only background
+    roi2 = roi.copy()
+    roi2[roi2[..., 0] == 255] = (0, 255, 0)
+    model.learn(roi2, pos, size)
+    P = model.likelihood()
+    assert P[15 * 256] == 1.0 and P[15 * 16] == 1.0 and P[15] == 0.0
+    assert model._fg[15 * 256] == pytest.approx(0.5) and model._bg[15] == pytest.approx(1.0)
+
+
+def test_colour_histogram_ignores_padding_and_checks_its_inputs():
+    from amnet_edu.tracking.colour import ColourHistogram, make_colour_model
+
+    roi, pos, size = _two_colour_roi()
+    valid = np.ones((32, 32), bool)
+    valid[:, 24:] = False
+    roi[:, 24:] = (255, 0, 0)                        # padding in the target's colour
+    model = ColourHistogram()
+    model.start(roi, pos, size, valid)
+    assert model.likelihood()[15 * 256] == 1.0       # not counted as background
+    r = model.response(roi[None], [size], valid[None])[0]
+    assert r[:, 28:].max() == 0.0 and r.max() == pytest.approx(48 / 63)   # padding scores 0
+    with pytest.raises(ValueError, match="uint8"):
+        model.bin_index(roi.astype(np.float32))
+    with pytest.raises(ValueError, match="bins"):
+        ColourHistogram(bins=24)
+    with pytest.raises(ValueError, match="rate"):
+        ColourHistogram(rate=0.0)
+    with pytest.raises(RuntimeError, match="start"):
+        ColourHistogram().response(roi[None], [size])
+    with pytest.raises(ValueError, match="colour model"):
+        make_colour_model("hsv")
+    assert not make_colour_model("none").active

@@ -25,7 +25,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["channel_means", "template_side", "crop_square", "crop_to_frame", "frame_to_crop"]
+__all__ = ["channel_means", "template_side", "crop_square", "crop_to_frame", "frame_to_crop", "inside_frame"]
 
 
 def channel_means(frame: np.ndarray) -> np.ndarray:
@@ -99,3 +99,12 @@ def frame_to_crop(x, y, center, side: float, out_size: int):
     """Frame position ``(x, y)`` -> crop position ``(u, v)``; inverse of ``crop_to_frame``."""
     s = out_size / side
     return (x - center[0] + side / 2.0) * s, (y - center[1] + side / 2.0) * s
+
+
+def inside_frame(frame_shape, center, side: float, out_size: int) -> np.ndarray:
+    """[out_size, out_size] bool: the crop pixels (centres at ``k + 0.5``) that ``crop_square``
+    takes from inside the frame (``frame_shape`` ``(H, W, ...)``), not from its padding."""
+    u = np.arange(out_size) + 0.5
+    x, y = crop_to_frame(u, u, center, side, out_size)
+    H, W = frame_shape[:2]
+    return ((y >= 0) & (y < H))[:, None] & ((x >= 0) & (x < W))[None, :]

@@ -26,7 +26,9 @@ chapter 6):
   pyramid of ROI scales, or our cheap template-scale search at the peak;
 * **an online head** (``tracking.online``, ``TrackerConfig.online``): a correlation filter
   fitted every frame on the ROI's appearance features, its map mixed into the score with
-  weight ``online_weight`` (the network's map keeps ``1 - online_weight``).
+  weight ``online_weight`` (the network's map keeps ``1 - online_weight``);
+* **a colour model** (``tracking.colour``, ``TrackerConfig.colour``, off by default):
+  Staple's colour likelihood of the ROI's pixels, mixed in with weight ``colour_weight``.
 
 ``TrackerConfig.paper()`` is the paper's loop as far as it is described (every-frame
 template, no window, no sub-cell refinement, no size update, nothing learned online).
@@ -47,7 +49,8 @@ from ..device import default_device, keep_freed_memory
 from ..frames import read_frame, to_rgb
 from ..model.amnet import cell_to_roi, to_response_grid
 from ..checkpoint import load_checkpoint, pretrained_path
-from .crops import channel_means, crop_square, template_side
+from .crops import channel_means, crop_square, inside_frame, template_side
+from .colour import make_colour_model
 from .online import make_online_head
 from .scale import make_scale_estimator
 from .template import make_template_strategy
@@ -88,8 +91,14 @@ class TrackerConfig:
     online_rate: float = 0.02       # how fast it follows the target (its running average's rate)
     online_cell: int = 2            # its feature cell in ROI pixels (2x2 averages: 4x fewer
                                     # frequencies than 1, the same TRE on val)
+    colour: str = "none"            # colour model: none, histogram (Staple's colour likelihood,
+                                    # tracking.colour)
+    colour_weight: float = 0.3      # its map's share of the score (the rest's: 1 - this)
+    colour_rate: float = 0.04       # how fast its colour densities follow the target
+    colour_bins: int = 16           # levels per RGB channel
 
     def __post_init__(self):
+        from .colour import COLOUR_MODELS
         from .online import ONLINE_HEADS
         from .scale import SCALE_ESTIMATORS
         from .template import TEMPLATE_STRATEGIES
@@ -106,12 +115,17 @@ class TrackerConfig:
             raise ValueError(f"online_rate must be in (0, 1], got {self.online_rate}")
         if self.online_cell < 1:
             raise ValueError(f"online_cell must be a positive integer, got {self.online_cell}")
+        if self.colour not in COLOUR_MODELS:
+            raise ValueError(f"unknown colour model {self.colour!r}; choose one of {sorted(COLOUR_MODELS)}")
+        if not 0.0 <= self.colour_weight <= 1.0:
+            raise ValueError(f"colour_weight must be in [0, 1], got {self.colour_weight}")
+        COLOUR_MODELS["histogram"](self.colour_bins, self.colour_rate)  # its errors, at config time
 
     @classmethod
     def paper(cls, **changes) -> "TrackerConfig":
         """The paper's loop: every-frame template, plain arg max, no window, no size update."""
         return cls(**{"window_influence": 0.0, "subcell": False, "template": "paper", "scale": "none",
-                      "scale_step": 1.0, "online": "none", **changes})
+                      "scale_step": 1.0, "online": "none", "colour": "none", **changes})
 
 
 class _ScaleContext:
@@ -188,6 +202,7 @@ class Tracker:
         s = template_side(w, h, tc.context)
         self._anchor_patch = crop_square(frame, tuple(self._center), s, T, self._prev_mean)
         self._online = make_online_head(tc.online, tc.online_rate, tc.online_cell)
+        self._colour = make_colour_model(tc.colour, tc.colour_rate, tc.colour_bins)
         with torch.inference_mode():
             self._anchor_x = _to_tensor(self._anchor_patch, self.device)
             self._template.start(self.model.anet.backbone(self._anchor_x))
@@ -196,6 +211,12 @@ class Tracker:
                 S = tc.roi_factor * s
                 roi = _to_tensor(crop_square(frame, tuple(self._center), S, R, self._prev_mean), self.device)
                 self._online.start(self.model.anet.backbone(roi), (R / 2, R / 2), _side_in_roi(w, h, S, R))
+            if self._colour.active:  # the first ROI, centred on the given box
+                R = self.cfg.roi_size
+                S = tc.roi_factor * s
+                roi = crop_square(frame, tuple(self._center), S, R, self._prev_mean)
+                self._colour.start(roi, (R / 2, R / 2), (w * R / S, h * R / S),
+                                   inside_frame(frame.shape, tuple(self._center), S, R))
         H = self.cfg.response_size
         hann = np.hanning(H + 2)[1:-1]
         self._window = np.outer(hann, hann)
@@ -259,6 +280,13 @@ class Tracker:
             online_maps = to_response_grid(online.response()[:, None], T)[:, 0].clamp(0, 1).float().cpu().numpy()
             w_on = tc.online_weight
             scores = (1 - w_on) * responses + w_on * online_maps
+        colour = self._colour
+        if colour.active:  # the colour likelihood on the response grid, in [0, 1]
+            sizes = [(w * R / (S * f), h * R / (S * f)) for f in factors]
+            valid = [inside_frame(frame.shape, c, S * f, R) for f in factors]
+            colour_maps = colour.response(roi_patches, sizes, np.stack(valid))
+            colour_maps = to_response_grid(torch.from_numpy(colour_maps)[:, None], T)[:, 0].numpy()
+            scores = (1 - tc.colour_weight) * scores + tc.colour_weight * colour_maps
         scores = (1 - tc.window_influence) * scores + tc.window_influence * self._window
         k, i, j = self._scale.choose(scores)
         di, dj = _parabola(scores[k], i, j) if tc.subcell else (0.0, 0.0)
@@ -270,6 +298,8 @@ class Tracker:
         new_center = np.array([c[0] - Sk / 2 + xr * kk, c[1] - Sk / 2 + yr * kk])
         if online.active:  # learn the target where it was found, in the chosen ROI's pixels
             online.learn(k, (xr, yr), _side_in_roi(w, h, Sk, R))
+        if colour.active:
+            colour.learn(roi_patches[k], (xr, yr), (w * R / Sk, h * R / Sk), valid[k])
         self._size = self._scale.new_size(self._size, k, _ScaleContext(self, maps, i, j, c, s, cut.get("features")))
         self._confidence = float(responses[k].max())
         Hf, Wf = frame.shape[:2]
@@ -287,6 +317,8 @@ class Tracker:
             out_maps["O_M"] = maps["O_M_grid"][k, 0].float().cpu().numpy()
         if online.active:
             out_maps["online"] = online_maps[k]
+        if colour.active:
+            out_maps["colour"] = colour_maps[k]
         return box, out_maps
 
     def track(self, frames: Iterable, box) -> tuple[np.ndarray, np.ndarray]:
