@@ -335,10 +335,3 @@ def test_colour_model_geometry_and_zero_weight(weight):
     _, maps = tr.update(frames[1], return_maps=True)
     assert maps["colour"].shape == maps["response"].shape
     assert 0.0 <= maps["colour"].min() and maps["colour"].max() <= 1.0
-    assert TrackerConfig.paper().colour == "none"
-    with pytest.raises(ValueError, match="colour model"):
-        TrackerConfig(colour="hsv")
-    with pytest.raises(ValueError, match="colour_weight"):
-        TrackerConfig(colour="histogram", colour_weight=1.5)
-    with pytest.raises(ValueError, match="bins"):
-        TrackerConfig(colour="histogram", colour_bins=12)

@@ -71,6 +71,13 @@ def test_strategy_and_estimator_names_are_checked():
     with pytest.raises(ValueError, match="online_rate"):
         TrackerConfig(online="dcf", online_rate=0.0)
     assert TrackerConfig.paper().online == "none"
+    with pytest.raises(ValueError, match="colour model"):
+        TrackerConfig(colour="hsv")
+    with pytest.raises(ValueError, match="colour_weight"):
+        TrackerConfig(colour="histogram", colour_weight=1.5)
+    with pytest.raises(ValueError, match="bins"):
+        TrackerConfig(colour="histogram", colour_bins=12)
+    assert TrackerConfig.paper().colour == "none"
 
 
 def test_pyramid_scale_choice_penalty_and_damping():

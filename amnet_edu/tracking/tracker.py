@@ -206,17 +206,16 @@ class Tracker:
         with torch.inference_mode():
             self._anchor_x = _to_tensor(self._anchor_patch, self.device)
             self._template.start(self.model.anet.backbone(self._anchor_x))
-            if self._online.active:  # the first ROI, centred on the given box: the filter's first fit
-                R = self.cfg.roi_size
-                S = tc.roi_factor * s
-                roi = _to_tensor(crop_square(frame, tuple(self._center), S, R, self._prev_mean), self.device)
-                self._online.start(self.model.anet.backbone(roi), (R / 2, R / 2), _side_in_roi(w, h, S, R))
-            if self._colour.active:  # the first ROI, centred on the given box
+            if self._online.active or self._colour.active:  # their first fits, on the first ROI
                 R = self.cfg.roi_size
                 S = tc.roi_factor * s
                 roi = crop_square(frame, tuple(self._center), S, R, self._prev_mean)
-                self._colour.start(roi, (R / 2, R / 2), (w * R / S, h * R / S),
-                                   inside_frame(frame.shape, tuple(self._center), S, R))
+                if self._online.active:
+                    feats = self.model.anet.backbone(_to_tensor(roi, self.device))
+                    self._online.start(feats, (R / 2, R / 2), _side_in_roi(w, h, S, R))
+                if self._colour.active:
+                    self._colour.start(roi, (R / 2, R / 2), _box_in_roi(w, h, S, R),
+                                       inside_frame(frame.shape, tuple(self._center), S, R))
         H = self.cfg.response_size
         hann = np.hanning(H + 2)[1:-1]
         self._window = np.outer(hann, hann)
@@ -282,7 +281,7 @@ class Tracker:
             scores = (1 - w_on) * responses + w_on * online_maps
         colour = self._colour
         if colour.active:  # the colour likelihood on the response grid, in [0, 1]
-            sizes = [(w * R / (S * f), h * R / (S * f)) for f in factors]
+            sizes = [_box_in_roi(w, h, S * f, R) for f in factors]
             valid = [inside_frame(frame.shape, c, S * f, R) for f in factors]
             colour_maps = colour.response(roi_patches, sizes, np.stack(valid))
             colour_maps = to_response_grid(torch.from_numpy(colour_maps)[:, None], T)[:, 0].numpy()
@@ -299,7 +298,7 @@ class Tracker:
         if online.active:  # learn the target where it was found, in the chosen ROI's pixels
             online.learn(k, (xr, yr), _side_in_roi(w, h, Sk, R))
         if colour.active:
-            colour.learn(roi_patches[k], (xr, yr), (w * R / Sk, h * R / Sk), valid[k])
+            colour.learn(roi_patches[k], (xr, yr), _box_in_roi(w, h, Sk, R), valid[k])
         self._size = self._scale.new_size(self._size, k, _ScaleContext(self, maps, i, j, c, s, cut.get("features")))
         self._confidence = float(responses[k].max())
         Hf, Wf = frame.shape[:2]
@@ -358,6 +357,12 @@ class Tracker:
 
     def __repr__(self):
         return f"Tracker(name={self.name!r}, profile={self.cfg.name!r}, device={self.device}, config={asdict(self.config)})"
+
+
+def _box_in_roi(w: float, h: float, roi_side: float, roi_pixels: int) -> tuple[float, float]:
+    """The target's box ``(w, h)`` in the pixels of an ROI of ``roi_side`` frame pixels resized to
+    ``roi_pixels`` (what the colour model's box is sized by)."""
+    return w * roi_pixels / roi_side, h * roi_pixels / roi_side
 
 
 def _side_in_roi(w: float, h: float, roi_side: float, roi_pixels: int) -> float:
