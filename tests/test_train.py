@@ -1,6 +1,7 @@
 """Training data and the training loop: geometry of the targets, determinism, resume, DDP."""
 import json
 import os
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,95 @@ def test_dataset_draws_negatives_at_their_rate_and_never_with_one_source():
     one = TripletDataset(srcs[:1], TINY, length=12, seed=3, jitter=JitterConfig(negative_prob=1.0))
     assert not any(empty(one))                   # no other source to take a template from
 
+
+
+def _yellow_centre(patch):
+    """Centre (x, y) of the yellow square in a patch, in continuous pixels."""
+    yellow = np.argwhere((patch[..., 2] < 100) & (patch[..., 0] > 150))
+    cy, cx = yellow.mean(0) + 0.5
+    return cx, cy
+
+
+def test_recorded_state_within_reach_only():
+    from amnet_edu.train import recorded_state
+
+    src = _square_source()
+    j = JitterConfig()
+    assert recorded_state(src, 3, j) is None                      # no states
+    x, y, w, h = src.boxes[3]                                     # 20 x 20: template side 40 px
+    src.states = src.boxes.copy()
+    src.states[3] = (x + 30, y - 10, 24, 18)
+    assert recorded_state(src, 3, j) == pytest.approx((x + 42, y - 1, 24, 18))  # 32 px off
+    src.states[3] = (x + 41, y, 20, 20)                           # 41 px > one side off
+    assert recorded_state(src, 3, j) is None
+    assert recorded_state(src, 3, JitterConfig(rollout_reach=1.1)) is not None
+    src.states[3] = (x, y, 31, 20)                                # 1.55x the width
+    assert recorded_state(src, 3, j) is None
+    src.states[3] = np.nan
+    assert recorded_state(src, 3, j) is None
+
+
+def test_rollout_state_places_the_rois_where_the_tracker_was():
+    # The tracker sat 20 px (half a template side) right of the square at every frame: the ROIs
+    # are cut there, so the square is 20 * 48 / 120 = 8 ROI px left of their centre in z_prev, and
+    # the label still marks it in z_t. States out of reach leave the truth-centred ROIs.
+    src = _square_source()
+    src.states = src.boxes + [20, 0, 0, 0]
+    anchored = replace(NO_JITTER, rollout_prob=1.0, template_error=0.0)
+    s = sample_triplet(src, TINY, np.random.default_rng(2), anchored)
+    assert _yellow_centre(s["z_prev"]) == pytest.approx((24 - 8, 24), abs=0.3)
+    ci, cj = roi_to_cell(*_yellow_centre(s["z_t"]), TINY.template_size)
+    assert np.allclose(s["center"], (ci, cj), atol=0.6)
+    pi, pj = np.unravel_index(np.argmax(s["target"]), s["target"].shape)
+    assert abs(pi - ci) <= 1.0 and abs(pj - cj) <= 1.0
+    assert s["x_prev"][8, 8, 0] > 150                 # our anchored template stays on the truth
+    paper = sample_triplet(src, TINY, np.random.default_rng(2), replace(NO_JITTER, rollout_prob=1.0))
+    # the paper's template is cut at the state too: the square (8 template px wide) is centred
+    # 20 * 16 / 40 = 8 px left of the template's centre, on its left edge; its right half shows
+    assert _yellow_centre(paper["x_prev"])[0] == pytest.approx(2.0, abs=0.3)
+    src.states = src.boxes + [60, 0, 0, 0]                        # 1.5 sides off: not used
+    s = sample_triplet(src, TINY, np.random.default_rng(2), replace(NO_JITTER, rollout_prob=1.0))
+    assert _yellow_centre(s["z_prev"]) == pytest.approx((24, 24), abs=0.3)
+
+
+def test_rollouts_off_draw_nothing_and_states_are_attached_by_name(tmp_path):
+    from amnet_edu.evaluate.results import write_result
+    from amnet_edu.train import attach_states
+
+    srcs = [_square_source(seed=1), _blue_source()]
+    plain = TripletDataset(srcs, TINY, length=6, seed=3)
+    folder = tmp_path / "bench" / "ANet"
+    write_result(tmp_path, "bench", "ANet", "squares", srcs[0].boxes + [15, 0, 0, 0], np.zeros(12))
+    rec = attach_states(srcs, folder)
+    assert rec["sequences"] == 1 and rec["folder"] == str(folder)
+    assert np.allclose(srcs[0].states, srcs[0].boxes + [15, 0, 0, 0]) and srcs[1].states is None
+    # states attached but rollout_prob 0: the very same items
+    same = TripletDataset(srcs, TINY, length=6, seed=3)
+    assert all(torch.equal(plain[k]["z_prev"], same[k]["z_prev"]) for k in range(6))
+    rolled = TripletDataset(srcs, TINY, length=6, seed=3, jitter=JitterConfig(rollout_prob=1.0))
+    assert any(not torch.equal(plain[k]["z_prev"], rolled[k]["z_prev"]) for k in range(6))
+    # another run, another record; a run of the wrong length or of nothing is refused
+    write_result(tmp_path, "bench", "ANet", "squares", srcs[0].boxes + [16, 0, 0, 0], np.zeros(12))
+    assert attach_states(srcs, folder)["sha256"] != rec["sha256"]
+    write_result(tmp_path, "bench", "ANet", "squares", srcs[0].boxes[:5], np.zeros(5))
+    with pytest.raises(ValueError, match="5 boxes"):
+        attach_states(srcs, folder)
+    with pytest.raises(ValueError, match="no run on any"):
+        attach_states([_blue_source()], folder)
+    with pytest.raises(FileNotFoundError):
+        attach_states(srcs, tmp_path / "nowhere")
+
+
+def test_training_with_rollouts_records_them_and_refuses_other_states(tmp_path):
+    src = _square_source()
+    src.states = src.boxes + [10, 0, 0, 0]
+    rec = {"folder": "x", "sequences": 1, "sha256": "a"}
+    cfg = _tiny_cfg(tmp_path / "r", 2, kind="anet", jitter={"rollout_prob": 1.0}, rollouts=rec, stop_at=1)
+    train(cfg, [src], progress=False, log=lambda *a: None)
+    saved = json.loads(read_checkpoint(tmp_path / "r" / "last.pt")["train_config"])
+    assert saved["rollouts"] == rec
+    with pytest.raises(ValueError, match="rollouts"):
+        train(replace(cfg, rollouts={**rec, "sha256": "b"}, stop_at=None), [src], progress=False, log=lambda *a: None)
 
 def test_training_with_negatives_validates_on_positive_pairs_only(tmp_path):
     # every training pair negative; validation would give NaN peak errors if it drew them
@@ -263,6 +353,14 @@ def test_parse_mix_and_its_errors():
         with pytest.raises(SystemExit):
             parse_mix(bad)
 
+
+def test_train_cli_refuses_rollout_prob_without_rollouts(tmp_path):
+    from amnet_edu.train.cli import build_parser, run
+
+    args = build_parser().parse_args(["--mix", "synthetic=1", "--synthetic", "1", "--jitter-set", "rollout_prob=0.5",
+                                      "--out", str(tmp_path / "r"), "--profile", "cpu"])
+    with pytest.raises(SystemExit, match="needs --rollouts"):
+        run(args)
 
 def test_parse_model_and_jitter_changes():
     from amnet_edu.train.cli import parse_jitter_changes, parse_model_changes

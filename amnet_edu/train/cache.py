@@ -147,13 +147,15 @@ class CropCache:
 
 
 class CachedSource:
-    """A ``FrameSource``-like view of one cached sequence: ``boxes``, ``valid``, ``crop``, ``mean``."""
+    """A ``FrameSource``-like view of one cached sequence: ``boxes``, ``valid``, ``crop``, ``mean``,
+    ``states``."""
 
     def __init__(self, cache: CropCache, k: int):
         self.cache, self.k = cache, k
         self.name = cache.names[k]
         self.boxes = cache.boxes[k]
         self.valid = np.array(sorted(cache.index[k]), dtype=np.int64)
+        self.states = None            # a tracker's boxes per frame [N, 4] (``rollout_prob``)
 
     def mean(self, i: int) -> np.ndarray:
         return self.cache.mean[self.cache.index[self.k][i]]

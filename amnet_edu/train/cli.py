@@ -74,6 +74,10 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     p.add_argument("--freeze", default="", metavar="NAMES",
                    help="comma-separated submodules not trained, e.g. anet (with --init-from: train MNet "
                         "and the fusion on a fixed appearance stream)")
+    p.add_argument("--rollouts", default=None, metavar="FOLDER",
+                   help="a tracker's results on the training collection (<results>/<benchmark>/<tracker>, "
+                        "from amnet-edu evaluate --split train --results): states for --jitter-set "
+                        "rollout_prob=P")
     return p
 
 
@@ -154,12 +158,20 @@ def run(args) -> int:
         val = groups["real"][0]
     recipe = TrainConfig.ours if args.recipe == "ours" else TrainConfig.paper
     jitter = {**recipe().jitter, **parse_jitter_changes(args.jitter_set)}
+    rollouts = {}
+    if args.rollouts:
+        from .sources import attach_states
+
+        rollouts = attach_states(sources, args.rollouts)
+        print(f"rollouts: states of {rollouts['sequences']} sequences from {args.rollouts}")
+    if jitter.get("rollout_prob", 0) > 0 and not rollouts:
+        raise SystemExit("--jitter-set rollout_prob needs --rollouts FOLDER (a tracker's runs on the training data)")
     cfg = recipe(kind=args.kind, jitter=jitter, profile=profile, steps=args.steps, batch_size=args.batch_size,
                  lr=args.lr, seed=args.seed, val_every=args.val_every, checkpoint_every=args.val_every,
                  out_dir=args.out, device=args.device, threads=args.threads, stop_at=args.stop_at,
                  workers=args.workers, model_changes=parse_model_changes(args.model_set),
                  branch_from=args.branch_from, init_from=args.init_from,
-                 freeze=tuple(n for n in args.freeze.split(",") if n))
+                 freeze=tuple(n for n in args.freeze.split(",") if n), rollouts=rollouts)
     result = train(cfg, sources, val_sources=val, progress=not args.no_progress, weights=weights)
     record = {
         "command": command_line("train", "amnet_edu.train"),

@@ -7,8 +7,8 @@ import numpy as np
 
 from .triplets import FrameSource
 
-__all__ = ["real_sources", "synthetic_sources", "collection_sources", "mix_weights", "TRAIN_SEQUENCES",
-           "HELD_OUT_SEQUENCES"]
+__all__ = ["real_sources", "synthetic_sources", "collection_sources", "mix_weights", "attach_states",
+           "TRAIN_SEQUENCES", "HELD_OUT_SEQUENCES"]
 
 # The split of the shared tracking/ sequences: TRAIN_SEQUENCES are the default `--real` data
 # (the previous cpu weights trained on them; the shipped ones trained on the training
@@ -100,3 +100,37 @@ def mix_weights(groups: dict, per_sequence: str = "sqrt") -> tuple[list, np.ndar
         sources += srcs
         weights.append(share / total * w / w.sum())
     return sources, np.concatenate(weights)
+
+
+def attach_states(sources, folder) -> dict:
+    """Give each source the boxes a tracker reported on it (``JitterConfig.rollout_prob``).
+
+    ``folder``: one tracker's results in the evaluation tools' layout
+    (``<results>/<benchmark>/<tracker>``, one ``<sequence>.txt`` of 0-based ``x,y,w,h`` per frame,
+    as ``amnet-edu evaluate --results`` writes them). A source whose name has a file there gets
+    ``states`` [N, 4] (a run on a sequence must have one box per frame); the rest keep ``None``.
+    Returns ``{"folder", "sequences", "sha256"}``: which runs were attached, for the training
+    configuration (a resumed run refuses other states).
+    """
+    import hashlib
+    from pathlib import Path
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"rollouts: no results folder {folder}")
+    h = hashlib.sha256()
+    names = []
+    for src in sorted(sources, key=lambda s: s.name):
+        f = folder / f"{src.name}.txt"
+        if not f.is_file():
+            continue
+        states = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2).reshape(-1, 4)
+        if len(states) != len(src.boxes):
+            raise ValueError(f"rollouts: {f} has {len(states)} boxes, the sequence {len(src.boxes)} frames")
+        src.states = states
+        names.append(src.name)
+        h.update(src.name.encode() + states.tobytes())
+    if not names:
+        raise ValueError(f"rollouts: {folder} holds no run on any training sequence "
+                         f"(expected files like {sources[0].name}.txt)" if sources else "rollouts: no sources")
+    return {"folder": str(folder), "sequences": len(names), "sha256": h.hexdigest()[:16]}

@@ -79,6 +79,9 @@ class TrainConfig:
     init_from: str | None = None        # weights only, at step 0: every tensor of this checkpoint
                                         # must fit the model (e.g. an ANet-only run's stream in AMNet)
     freeze: tuple = ()                  # top-level submodules not trained, e.g. ("anet",)
+    rollouts: dict = field(default_factory=dict)  # the tracker runs whose states the sources
+                                        # carry (``sources.attach_states``'s record), for
+                                        # ``JitterConfig.rollout_prob``
 
     @classmethod
     def paper(cls, **changes) -> "TrainConfig":
@@ -349,9 +352,10 @@ def train(cfg: TrainConfig, sources, val_sources=None, progress: bool = True, lo
             log(f"{'branched' if branch_note else 'resumed'} from {start} at step {step}")
     train_ds = TripletDataset(sources, mcfg, length=cfg.steps * cfg.batch_size, seed=cfg.seed, jitter=jitter,
                              weights=weights)
-    # validation on positive pairs only: its loss stays comparable between runs with and without negatives
+    # validation on positive pairs with Gaussian states only: its loss stays comparable between runs
+    # with and without negatives or rollouts
     val_ds = TripletDataset(val_sources or sources, mcfg, length=cfg.val_size, seed=cfg.seed + 10_000,
-                            jitter=replace(jitter, negative_prob=0.0))
+                            jitter=replace(jitter, negative_prob=0.0, rollout_prob=0.0))
     net = model
     if distributed:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)

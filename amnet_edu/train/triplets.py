@@ -29,6 +29,15 @@ can score well by answering on whatever looks most like *an object*; a tracker t
 look-alikes. Flips and photometric changes apply to the foreign template as to the others, so
 nothing but its content tells it apart.
 
+States from the tracker's own runs (``JitterConfig.rollout_prob``, ours; the remedy of
+imitation learning for compounding errors, DAgger): Gaussian state errors are small and
+symmetric, while a tracker's real errors are where it was fooled, on a look-alike or on the
+background beside the object, so the ROIs of a failing tracker hold exactly the content a
+network must learn to look past. A source may carry ``states`` [N, 4], the boxes a tracker
+reported per frame (``sources.attach_states``); with that probability a sample's state at t-1
+is the recorded one, its template unchanged. States too far from the truth for the label to lie
+on the response map are skipped (the Gaussian state is kept).
+
 Everything is a pure function of ``(seed, index)``, so a dataset item is the same in every
 process: resumed and distributed training see exactly the data a single run would.
 """
@@ -44,7 +53,7 @@ from ..config import ModelConfig
 from ..model.amnet import roi_to_cell
 from ..tracking.crops import channel_means, crop_square, frame_to_crop, template_side
 
-__all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "FrameSource"]
+__all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "FrameSource", "recorded_state"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,15 @@ class JitterConfig:
     negative_prob: float = 0.0    # probability of a negative pair: the template from
                                   # another sequence, an all-zero target (needs two or
                                   # more sources; validation never draws them)
+    rollout_prob: float = 0.0     # probability that the state at t-1 is the tracker's
+                                  # own (the source's ``states``, from a tracking run)
+                                  # instead of the truth plus Gaussian errors; where the
+                                  # source has none or it is out of reach, the Gaussian
+                                  # state stays (validation never draws them)
+    rollout_reach: float = 1.0    # a recorded state is used only if its centre is within
+                                  # this many template sides of the truth per axis (the
+                                  # object's centre then lies on the response map) and its
+                                  # size within a factor 1.5 of the truth's
     context: float = 0.5          # template context (must match the tracker's)
     roi_factor: float = 3.0       # ROI side / template side (the paper's 3x)
 
@@ -122,7 +140,8 @@ class FrameSource:
 
     The interface ``sample_triplet`` uses (``train.cache.CachedSource`` has the same): ``name``,
     ``boxes`` [N, 4], ``valid`` (indices of annotated frames), ``mean(i)`` (frame ``i``'s mean
-    colour) and ``crop(i, center, side, out_size)`` (``crops.crop_square`` of frame ``i``).
+    colour), ``crop(i, center, side, out_size)`` (``crops.crop_square`` of frame ``i``) and
+    ``states`` (``None``, or a tracker's boxes [N, 4] for ``JitterConfig.rollout_prob``).
     """
 
     def __init__(self, name: str, frames, boxes: np.ndarray):
@@ -130,6 +149,7 @@ class FrameSource:
         self.frames = frames          # list/array of RGB uint8 frames, or a Sequence
         self.boxes = np.asarray(boxes, dtype=np.float64)
         self.valid = annotated_frames(self.boxes)
+        self.states = None            # a tracker's boxes per frame [N, 4] (``rollout_prob``)
         self._cache = {}
 
     def frame(self, i: int) -> np.ndarray:
@@ -178,6 +198,13 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
     cx, cy = x + w / 2 + ex * scale, y + h / 2 + ey * scale
     lw, lh = rng.normal(0, jitter.size_error), rng.normal(0, jitter.size_error)
     ew, eh = w * np.exp(lw), h * np.exp(lh)
+    # drawn only when on, so a config without rollouts keeps its samples
+    if jitter.rollout_prob > 0 and rng.random() < jitter.rollout_prob:
+        state = recorded_state(src, a, jitter)
+        if state is not None:
+            cx, cy, ew, eh = state
+            ex, ey = (cx - x - w / 2) / scale, (cy - y - h / 2) / scale
+            lw, lh = np.log(ew / w), np.log(eh / h)
     T, R = cfg.template_size, cfg.roi_size
     s = template_side(ew, eh, jitter.context)
     S = jitter.roi_factor * s
@@ -232,6 +259,30 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
         ci = cj = np.nan
     return {"z_t": patches[0], "z_prev": patches[1], "x_prev": patches[2], "target": target,
             "center": np.array([ci, cj], dtype=np.float32)}
+
+
+def recorded_state(src, a: int, jitter: JitterConfig):
+    """The tracker's recorded state at frame ``a`` as ``(cx, cy, w, h)``, or ``None``.
+
+    ``None`` where ``src`` has no ``states``, the state is not finite, its centre is more than
+    ``jitter.rollout_reach`` template sides (of the true box) from the truth on either axis, or
+    its width or height is off the truth's by more than a factor 1.5 (a ROI that size would
+    reach past what the crop cache holds).
+    """
+    states = getattr(src, "states", None)
+    if states is None or a >= len(states):
+        return None
+    sx, sy, sw, sh = states[a]
+    x, y, w, h = src.boxes[a]
+    if not np.all(np.isfinite([sx, sy, sw, sh])) or sw <= 0 or sh <= 0:
+        return None
+    cx, cy = sx + sw / 2, sy + sh / 2
+    reach = jitter.rollout_reach * template_side(w, h, jitter.context)
+    if max(abs(cx - x - w / 2), abs(cy - y - h / 2)) > reach:
+        return None
+    if max(abs(np.log(sw / w)), abs(np.log(sh / h))) > np.log(1.5):
+        return None
+    return cx, cy, sw, sh
 
 
 def _occlude(patches, center_uv, w: float, h: float, rng):
