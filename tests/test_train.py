@@ -151,6 +151,24 @@ def test_rollout_state_places_the_rois_where_the_tracker_was():
     assert _yellow_centre(s["z_prev"]) == pytest.approx((24, 24), abs=0.3)
 
 
+def test_rollout_samples_come_from_the_frames_where_the_tracker_was_off():
+    from amnet_edu.train import rollout_frames
+
+    src = _square_source()
+    src.states = src.boxes.copy()
+    src.states[[2, 5, 8]] += [20, 0, 0, 0]                        # half a side off at 2, 5, 8
+    src.states[6] += [0, 60, 0, 0]                                # 1.5 sides off: out of reach
+    j = replace(NO_JITTER, rollout_prob=1.0, rollout_min_error=0.25, template_error=0.0)
+    assert rollout_frames(src, j).tolist() == [2, 5, 8]
+    assert rollout_frames(src, replace(j, rollout_min_error=0.0)).tolist() == [0, 1, 2, 3, 4, 5, 7, 8, 9, 10]
+    rng = np.random.default_rng(0)
+    for _ in range(6):                                            # every sample: a state 8 ROI px off
+        assert _yellow_centre(sample_triplet(src, TINY, rng, j)["z_prev"]) == pytest.approx((16, 24), abs=0.3)
+    src.states = src.boxes.copy()                                 # new states, no frame off: Gaussian
+    assert rollout_frames(src, j).size == 0
+    assert _yellow_centre(sample_triplet(src, TINY, rng, j)["z_prev"]) == pytest.approx((24, 24), abs=0.3)
+
+
 def test_rollouts_off_draw_nothing_and_states_are_attached_by_name(tmp_path):
     from amnet_edu.evaluate.results import write_result
     from amnet_edu.train import attach_states

@@ -34,9 +34,10 @@ imitation learning for compounding errors, DAgger): Gaussian state errors are sm
 symmetric, while a tracker's real errors are where it was fooled, on a look-alike or on the
 background beside the object, so the ROIs of a failing tracker hold exactly the content a
 network must learn to look past. A source may carry ``states`` [N, 4], the boxes a tracker
-reported per frame (``sources.attach_states``); with that probability a sample's state at t-1
-is the recorded one, its template unchanged. States too far from the truth for the label to lie
-on the response map are skipped (the Gaussian state is kept).
+reported per frame (``sources.attach_states``); with that probability frame t-1 is drawn among
+the frames whose recorded state is usable (``rollout_frames``: within reach of the label, and
+at least ``rollout_min_error`` off the truth, where the tracker was going wrong rather than
+following) and the state is the recorded one; the template is cut as for any sample.
 
 Everything is a pure function of ``(seed, index)``, so a dataset item is the same in every
 process: resumed and distributed training see exactly the data a single run would.
@@ -53,7 +54,8 @@ from ..config import ModelConfig
 from ..model.amnet import roi_to_cell
 from ..tracking.crops import channel_means, crop_square, frame_to_crop, template_side
 
-__all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "FrameSource", "recorded_state"]
+__all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "FrameSource", "recorded_state",
+           "rollout_frames"]
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,15 @@ class JitterConfig:
     negative_prob: float = 0.0    # probability of a negative pair: the template from
                                   # another sequence, an all-zero target (needs two or
                                   # more sources; validation never draws them)
-    rollout_prob: float = 0.0     # probability that the state at t-1 is the tracker's
-                                  # own (the source's ``states``, from a tracking run)
-                                  # instead of the truth plus Gaussian errors; where the
-                                  # source has none or it is out of reach, the Gaussian
-                                  # state stays (validation never draws them)
+    rollout_prob: float = 0.0     # probability of a rollout sample: frame t-1 drawn among
+                                  # those where the tracker's recorded state (the
+                                  # source's ``states``) is usable, and that state taken
+                                  # instead of the truth plus Gaussian errors (a source
+                                  # without such frames keeps the Gaussian sample;
+                                  # validation never draws them)
+    rollout_min_error: float = 0.0  # usable: off the truth by at least this many template
+                                  # sides (on the worse axis), the frames where the
+                                  # tracker was going wrong; 0 = any
     rollout_reach: float = 1.0    # a recorded state is used only if its centre is within
                                   # this many template sides of the truth per axis (the
                                   # object's centre then lies on the response map) and its
@@ -182,9 +188,18 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
     valid = src.valid
     if valid.size < 2:
         raise ValueError(f"sequence {src.name!r} has fewer than two annotated frames")
+    frames = None
+    # drawn only when on, so a config without rollouts keeps its samples
+    if jitter.rollout_prob > 0 and rng.random() < jitter.rollout_prob:
+        frames = rollout_frames(src, jitter)
+        frames = frames if frames.size else None
     for _ in range(20):
-        ka = int(rng.integers(0, valid.size - 1))
-        a = int(valid[ka])
+        if frames is None:
+            ka = int(rng.integers(0, valid.size - 1))
+            a = int(valid[ka])
+        else:
+            a = int(frames[rng.integers(0, frames.size)])
+            ka = int(np.searchsorted(valid, a))
         gap = int(rng.integers(1, jitter.max_gap + 1))
         t = min(a + gap, int(valid[-1]))
         kt = int(np.searchsorted(valid, t))
@@ -198,10 +213,9 @@ def sample_triplet(src, cfg: ModelConfig, rng: np.random.Generator,
     cx, cy = x + w / 2 + ex * scale, y + h / 2 + ey * scale
     lw, lh = rng.normal(0, jitter.size_error), rng.normal(0, jitter.size_error)
     ew, eh = w * np.exp(lw), h * np.exp(lh)
-    # drawn only when on, so a config without rollouts keeps its samples
-    if jitter.rollout_prob > 0 and rng.random() < jitter.rollout_prob:
+    if frames is not None:
         state = recorded_state(src, a, jitter)
-        if state is not None:
+        if state is not None:  # (None only if no drawn frame had an annotated frame t)
             cx, cy, ew, eh = state
             ex, ey = (cx - x - w / 2) / scale, (cy - y - h / 2) / scale
             lw, lh = np.log(ew / w), np.log(eh / h)
@@ -283,6 +297,28 @@ def recorded_state(src, a: int, jitter: JitterConfig):
     if max(abs(np.log(sw / w)), abs(np.log(sh / h))) > np.log(1.5):
         return None
     return cx, cy, sw, sh
+
+
+def rollout_frames(src, jitter: JitterConfig) -> np.ndarray:
+    """Annotated frames (not the last) of ``src`` whose recorded state ``recorded_state`` accepts
+    and that is at least ``jitter.rollout_min_error`` template sides off the truth on the worse
+    axis. Computed once per source, states and settings."""
+    key = (jitter.rollout_reach, jitter.rollout_min_error, jitter.context)
+    memo = getattr(src, "_rollout_frames", None)
+    if memo is not None and memo[0] is src.states and memo[1] == key:
+        return memo[2]
+    out = []
+    for a in src.valid[:-1]:
+        state = recorded_state(src, int(a), jitter)
+        if state is None:
+            continue
+        x, y, w, h = src.boxes[a]
+        off = max(abs(state[0] - x - w / 2), abs(state[1] - y - h / 2)) / template_side(w, h, jitter.context)
+        if off >= jitter.rollout_min_error:
+            out.append(int(a))
+    frames = np.array(out, dtype=np.int64)
+    src._rollout_frames = (getattr(src, "states", None), key, frames)
+    return frames
 
 
 def _occlude(patches, center_uv, w: float, h: float, rng):
