@@ -177,6 +177,7 @@ def test_rollouts_off_draw_nothing_and_states_are_attached_by_name(tmp_path):
     plain = TripletDataset(srcs, TINY, length=6, seed=3)
     folder = tmp_path / "bench" / "ANet"
     write_result(tmp_path, "bench", "ANet", "squares", srcs[0].boxes + [15, 0, 0, 0], np.zeros(12))
+    srcs[1].states = srcs[1].boxes.copy()                         # stale states of an earlier run
     rec = attach_states(srcs, folder)
     assert rec["sequences"] == 1 and rec["folder"] == str(folder)
     assert np.allclose(srcs[0].states, srcs[0].boxes + [15, 0, 0, 0]) and srcs[1].states is None

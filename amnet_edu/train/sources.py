@@ -123,6 +123,7 @@ def attach_states(sources, folder) -> dict:
     for src in sorted(sources, key=lambda s: s.name):
         f = folder / f"{src.name}.txt"
         if not f.is_file():
+            src.states = None
             continue
         states = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2).reshape(-1, 4)
         if len(states) != len(src.boxes):

@@ -283,6 +283,13 @@ def recorded_state(src, a: int, jitter: JitterConfig):
     its width or height is off the truth's by more than a factor 1.5 (a ROI that size would
     reach past what the crop cache holds).
     """
+    found = _recorded(src, a, jitter)
+    return None if found is None else found[0]
+
+
+def _recorded(src, a: int, jitter: JitterConfig):
+    """``(state, offset)`` for ``recorded_state``: the offset in template sides of the true box on
+    the worse axis; ``None`` where the state is unusable."""
     states = getattr(src, "states", None)
     if states is None or a >= len(states):
         return None
@@ -291,12 +298,10 @@ def recorded_state(src, a: int, jitter: JitterConfig):
     if not np.all(np.isfinite([sx, sy, sw, sh])) or sw <= 0 or sh <= 0:
         return None
     cx, cy = sx + sw / 2, sy + sh / 2
-    reach = jitter.rollout_reach * template_side(w, h, jitter.context)
-    if max(abs(cx - x - w / 2), abs(cy - y - h / 2)) > reach:
+    offset = max(abs(cx - x - w / 2), abs(cy - y - h / 2)) / template_side(w, h, jitter.context)
+    if offset > jitter.rollout_reach or max(abs(np.log(sw / w)), abs(np.log(sh / h))) > np.log(1.5):
         return None
-    if max(abs(np.log(sw / w)), abs(np.log(sh / h))) > np.log(1.5):
-        return None
-    return cx, cy, sw, sh
+    return (cx, cy, sw, sh), offset
 
 
 def rollout_frames(src, jitter: JitterConfig) -> np.ndarray:
@@ -307,16 +312,8 @@ def rollout_frames(src, jitter: JitterConfig) -> np.ndarray:
     memo = getattr(src, "_rollout_frames", None)
     if memo is not None and memo[0] is src.states and memo[1] == key:
         return memo[2]
-    out = []
-    for a in src.valid[:-1]:
-        state = recorded_state(src, int(a), jitter)
-        if state is None:
-            continue
-        x, y, w, h = src.boxes[a]
-        off = max(abs(state[0] - x - w / 2), abs(state[1] - y - h / 2)) / template_side(w, h, jitter.context)
-        if off >= jitter.rollout_min_error:
-            out.append(int(a))
-    frames = np.array(out, dtype=np.int64)
+    found = ((int(a), _recorded(src, int(a), jitter)) for a in src.valid[:-1])
+    frames = np.array([a for a, f in found if f is not None and f[1] >= jitter.rollout_min_error], dtype=np.int64)
     src._rollout_frames = (getattr(src, "states", None), key, frames)
     return frames
 
