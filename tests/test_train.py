@@ -111,6 +111,7 @@ def _yellow_centre(patch):
 
 def test_recorded_state_within_reach_only():
     from amnet_edu.train import recorded_state
+    from amnet_edu.train.triplets import state_offset
 
     src = _square_source()
     j = JitterConfig()
@@ -119,6 +120,7 @@ def test_recorded_state_within_reach_only():
     src.states = src.boxes.copy()
     src.states[3] = (x + 30, y - 10, 24, 18)
     assert recorded_state(src, 3, j) == pytest.approx((x + 42, y - 1, 24, 18))  # 32 px off
+    assert state_offset(src, 3, j)[1] == pytest.approx(32 / 40)     # worse axis, in template sides
     src.states[3] = (x + 41, y, 20, 20)                           # 41 px > one side off
     assert recorded_state(src, 3, j) is None
     assert recorded_state(src, 3, JitterConfig(rollout_reach=1.1)) is not None

@@ -55,7 +55,7 @@ from ..model.amnet import roi_to_cell
 from ..tracking.crops import channel_means, crop_square, frame_to_crop, template_side
 
 __all__ = ["JitterConfig", "gaussian_map", "sample_triplet", "TripletDataset", "FrameSource", "recorded_state",
-           "rollout_frames"]
+           "state_offset", "rollout_frames"]
 
 
 @dataclass(frozen=True)
@@ -283,13 +283,13 @@ def recorded_state(src, a: int, jitter: JitterConfig):
     its width or height is off the truth's by more than a factor 1.5 (a ROI that size would
     reach past what the crop cache holds).
     """
-    found = _recorded(src, a, jitter)
+    found = state_offset(src, a, jitter)
     return None if found is None else found[0]
 
 
-def _recorded(src, a: int, jitter: JitterConfig):
-    """``(state, offset)`` for ``recorded_state``: the offset in template sides of the true box on
-    the worse axis; ``None`` where the state is unusable."""
+def state_offset(src, a: int, jitter: JitterConfig):
+    """``(state, offset)``: ``recorded_state`` and how far its centre is from the truth, in
+    template sides of the true box on the worse axis; ``None`` where the state is unusable."""
     states = getattr(src, "states", None)
     if states is None or a >= len(states):
         return None
@@ -312,7 +312,7 @@ def rollout_frames(src, jitter: JitterConfig) -> np.ndarray:
     memo = getattr(src, "_rollout_frames", None)
     if memo is not None and memo[0] is src.states and memo[1] == key:
         return memo[2]
-    found = ((int(a), _recorded(src, int(a), jitter)) for a in src.valid[:-1])
+    found = ((int(a), state_offset(src, int(a), jitter)) for a in src.valid[:-1])
     frames = np.array([a for a, f in found if f is not None and f[1] >= jitter.rollout_min_error], dtype=np.int64)
     src._rollout_frames = (getattr(src, "states", None), key, frames)
     return frames
