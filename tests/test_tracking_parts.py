@@ -60,23 +60,14 @@ def test_strategy_and_estimator_names_are_checked():
     with pytest.raises(ValueError, match="pyramid"):
         make_scale_estimator("siamfc")
     from amnet_edu.tracking import TrackerConfig
-    with pytest.raises(ValueError, match="template strategy"):
-        TrackerConfig(template="first")
-    with pytest.raises(ValueError, match="scale estimator"):
-        TrackerConfig(scale="siamfc")
-    with pytest.raises(ValueError, match="online head"):
-        TrackerConfig(online="mosse")
-    with pytest.raises(ValueError, match="online_weight"):
-        TrackerConfig(online="dcf", online_weight=1.5)
-    with pytest.raises(ValueError, match="online_rate"):
-        TrackerConfig(online="dcf", online_rate=0.0)
+    for match, bad in [("template strategy", dict(template="first")), ("scale estimator", dict(scale="siamfc")),
+                       ("online head", dict(online="mosse")), ("online_weight", dict(online="dcf", online_weight=1.5)),
+                       ("online_rate", dict(online="dcf", online_rate=0.0)), ("colour model", dict(colour="hsv")),
+                       ("colour_weight", dict(colour="histogram", colour_weight=1.5)),
+                       ("bins", dict(colour="histogram", colour_bins=12))]:
+        with pytest.raises(ValueError, match=match):
+            TrackerConfig(**bad)
     assert TrackerConfig.paper().online == "none"
-    with pytest.raises(ValueError, match="colour model"):
-        TrackerConfig(colour="hsv")
-    with pytest.raises(ValueError, match="colour_weight"):
-        TrackerConfig(colour="histogram", colour_weight=1.5)
-    with pytest.raises(ValueError, match="bins"):
-        TrackerConfig(colour="histogram", colour_bins=12)
     assert TrackerConfig.paper().colour == "none"
 
 

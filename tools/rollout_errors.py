@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from amnet_edu.data import load_collection
 from amnet_edu.tracking.crops import template_side
+from amnet_edu.train.sources import attach_states
 from amnet_edu.train.triplets import FrameSource, JitterConfig, state_offset
 
 
@@ -29,11 +31,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     jitter = JitterConfig.ours()
     rng = np.random.default_rng(args.seed)
-    recorded, gaussian, frames, clips = [], [], 0, 0
-    for seq in load_collection(None, split="train"):
-        src = FrameSource(seq.name, [], seq.boxes)
-        src.states = np.loadtxt(Path(args.folder) / f"{seq.name}.txt", delimiter=",", ndmin=2)
-        clips += 1
+    sources = [FrameSource(seq.name, [], seq.boxes) for seq in load_collection(None, split="train")]
+    clips = attach_states(sources, args.folder)["sequences"]
+    recorded, gaussian, frames = [], [], 0
+    for src in sources:
         for a in src.valid[:-1]:
             frames += 1
             found = state_offset(src, int(a), jitter)
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
             e = np.abs(rng.normal(0, jitter.center_error, 2)).max()
             gaussian.append(e * np.sqrt(w * h) / template_side(w, h, jitter.context))
     edges = np.round(np.arange(0, 1.0001, 0.025), 3)
-    out = {"meta": {"command": "python tools/rollout_errors.py " + " ".join(argv or __import__("sys").argv[1:]),
+    out = {"meta": {"command": "python tools/rollout_errors.py " + " ".join(argv or sys.argv[1:]),
                     "clips": clips, "frames": frames, "usable": len(recorded),
                     "center_error": jitter.center_error, "unit": "template sides, worse axis"},
            "edges": edges.tolist()}

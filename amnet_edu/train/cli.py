@@ -132,7 +132,7 @@ def parse_jitter_changes(settings) -> dict:
 def run(args) -> int:
     from ..config import get_config
     from ..device import default_device, default_profile
-    from .sources import collection_sources, mix_weights
+    from .sources import attach_states, collection_sources, mix_weights
 
     t0 = time.time()
     mix = parse_mix(args.mix) if args.mix else {"synthetic": 1 - args.real_weight, "real": args.real_weight}
@@ -160,8 +160,6 @@ def run(args) -> int:
     jitter = {**recipe().jitter, **parse_jitter_changes(args.jitter_set)}
     rollouts = {}
     if args.rollouts:
-        from .sources import attach_states
-
         rollouts = attach_states(sources, args.rollouts)
         print(f"rollouts: states of {rollouts['sequences']} sequences from {args.rollouts}")
     if jitter.get("rollout_prob", 0) > 0 and not rollouts:

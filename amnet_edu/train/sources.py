@@ -107,7 +107,7 @@ def attach_states(sources, folder) -> dict:
 
     ``folder``: one tracker's results in the evaluation tools' layout
     (``<results>/<benchmark>/<tracker>``, one ``<sequence>.txt`` of 0-based ``x,y,w,h`` per frame,
-    as ``amnet-edu evaluate --results`` writes them). A source whose name has a file there gets
+    as ``amnet-edu evaluate --results`` writes them, ``evaluate.results``). A source whose name has a run there gets
     ``states`` [N, 4] (a run on a sequence must have one box per frame); the rest keep ``None``.
     Returns ``{"folder", "sequences", "sha256"}``: which runs were attached, for the training
     configuration (a resumed run refuses other states).
@@ -115,19 +115,22 @@ def attach_states(sources, folder) -> dict:
     import hashlib
     from pathlib import Path
 
+    from ..evaluate.results import has_result, read_result, result_paths
+
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"rollouts: no results folder {folder}")
+    layout = (folder.parent.parent, folder.parent.name, folder.name)  # results_dir, benchmark, tracker
     h = hashlib.sha256()
     names = []
     for src in sorted(sources, key=lambda s: s.name):
-        f = folder / f"{src.name}.txt"
-        if not f.is_file():
+        if not has_result(*layout, src.name):
             src.states = None
             continue
-        states = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2).reshape(-1, 4)
+        states = read_result(*layout, src.name)["boxes"]
         if len(states) != len(src.boxes):
-            raise ValueError(f"rollouts: {f} has {len(states)} boxes, the sequence {len(src.boxes)} frames")
+            raise ValueError(f"rollouts: {result_paths(*layout, src.name)['boxes']} has {len(states)} boxes, "
+                             f"the sequence {len(src.boxes)} frames")
         src.states = states
         names.append(src.name)
         h.update(src.name.encode() + states.tobytes())
